@@ -1,0 +1,224 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Kinds a SiteInvitation's providerRef may name.
+const (
+	// InvitationProviderKind is the namespaced provider kind.
+	InvitationProviderKind = "InvitationProvider"
+	// ClusterInvitationProviderKind is the cluster-scoped provider kind.
+	ClusterInvitationProviderKind = "ClusterInvitationProvider"
+)
+
+// WixProviderSpec configures Wix Site Invites. The Secret key holds an account-level Wix API key.
+type WixProviderSpec struct {
+	// accountID is the Wix account GUID, sent as the wix-account-id header. Optional: Wix identifies the
+	// site by the SiteInvitation's site ID (wix-site-id header); set it when your API key needs it.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+	// +kubebuilder:validation:MaxLength=36
+	AccountID string `json:"accountID,omitempty"`
+}
+
+// WordPressProviderSpec configures WordPress.com invites. The Secret key holds an OAuth2 bearer token of a
+// user who may promote users on the sites it serves.
+type WordPressProviderSpec struct{}
+
+// SecretKeyReference names one key of a Secret that holds a provider credential.
+type SecretKeyReference struct {
+	// name is the Secret's name, at most 253 characters.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// namespace is the Secret's namespace. Required on ClusterInvitationProvider; not allowed on
+	// InvitationProvider, whose Secret is always in its own namespace.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+
+	// key is the data key inside the Secret, at most 253 characters.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key"`
+}
+
+// RateLimit is a token bucket shared by every SiteInvitation that uses one provider object.
+type RateLimit struct {
+	// requestsPerMinute is the sustained rate of provider API calls, 1 to 6000.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=6000
+	RequestsPerMinute int32 `json:"requestsPerMinute"`
+
+	// burst is how many calls may go out at once after a quiet spell, 1 to 100. Defaults to 1.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	Burst int32 `json:"burst,omitempty"`
+}
+
+// ProviderSpec is how to talk to one provider account: which provider, the credential, and the limits every
+// user of it shares.
+type ProviderSpec struct {
+	// wix selects Wix Site Invites. Exactly one of wix and wordpress is set.
+	// +optional
+	Wix *WixProviderSpec `json:"wix,omitempty"`
+
+	// wordpress selects WordPress.com invites. Exactly one of wix and wordpress is set.
+	// +optional
+	WordPress *WordPressProviderSpec `json:"wordpress,omitempty"`
+
+	// secretRef names the Secret key holding the credential: the Wix API key, or the WordPress.com OAuth2
+	// token. The operator reads it on demand and never caches Secrets cluster-wide.
+	// +required
+	SecretRef SecretKeyReference `json:"secretRef"`
+
+	// rateLimit caps provider calls made with this credential, shared by every SiteInvitation using this
+	// provider. Defaults: Wix 100 requests per minute, WordPress 60.
+	// +optional
+	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+
+	// batchSize is how many emails go in one invite request, 1 to 50. Defaults: Wix 5 (an unanswered Wix
+	// request leaves every email in it in doubt, so batches stay small), WordPress 20.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=50
+	BatchSize int32 `json:"batchSize,omitempty"`
+}
+
+// Type returns which provider the spec selects, or "" when none is (the CRD forbids that).
+func (s *ProviderSpec) Type() ProviderType {
+	switch {
+	case s.Wix != nil:
+		return ProviderWix
+	case s.WordPress != nil:
+		return ProviderWordPress
+	}
+	return ""
+}
+
+// InvitationProviderSpec is a ProviderSpec whose Secret lives in the provider's own namespace.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.wix) != has(self.wordpress)",message="set exactly one of spec.wix and spec.wordpress"
+// +kubebuilder:validation:XValidation:rule="!has(self.secretRef.__namespace__)",message="spec.secretRef.namespace is not allowed on InvitationProvider: the Secret must be in the provider's namespace"
+type InvitationProviderSpec struct {
+	ProviderSpec `json:",inline"`
+}
+
+// ClusterInvitationProviderSpec is a ProviderSpec usable from many namespaces, owned by the platform team.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.wix) != has(self.wordpress)",message="set exactly one of spec.wix and spec.wordpress"
+// +kubebuilder:validation:XValidation:rule="has(self.secretRef.__namespace__)",message="spec.secretRef.namespace is required on ClusterInvitationProvider"
+type ClusterInvitationProviderSpec struct {
+	ProviderSpec `json:",inline"`
+
+	// baseURL overrides the provider's API endpoint, for a sandbox or a proxy: https, or http only to a
+	// loopback address (127.0.0.0/8, [::1], localhost). No user info, query or fragment; at most 256
+	// characters. Only cluster administrators can set it, so namespace users cannot aim the operator's
+	// HTTP client at internal addresses.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https', 'http'] && url(self).getHostname() != ''",message="spec.baseURL must be an absolute http(s) URL"
+	// +kubebuilder:validation:XValidation:rule="!isURL(self) || url(self).getScheme() != 'http' || url(self).getHostname() == 'localhost' || url(self).getHostname() == '::1' || url(self).getHostname().matches('^127\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}$')",message="spec.baseURL must use https; plain http is allowed only to a loopback address"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('@') && !self.contains('?') && !self.contains('#')",message="spec.baseURL may not contain user info, a query or a fragment"
+	BaseURL string `json:"baseURL,omitempty"`
+
+	// namespaceSelector limits which namespaces' SiteInvitations may use this provider. Empty or absent:
+	// every namespace.
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
+}
+
+// ProviderStatus is what the operator found when it checked the provider's credential.
+type ProviderStatus struct {
+	// observedGeneration is the spec generation the conditions describe.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions holds Ready: the Secret and key exist, the credential is well formed and, where the
+	// provider has a cheap authenticated read, the provider accepted it.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// InvitationProvider holds how SiteInvitations in its namespace reach one provider account.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=invprov,categories=invitations
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type InvitationProvider struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec selects the provider and its credential.
+	// +required
+	Spec InvitationProviderSpec `json:"spec"`
+
+	// status reports whether the credential works.
+	// +optional
+	Status ProviderStatus `json:"status,omitempty"`
+}
+
+// InvitationProviderList is a list of InvitationProviders.
+//
+// +kubebuilder:object:root=true
+type InvitationProviderList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []InvitationProvider `json:"items"`
+}
+
+// ClusterInvitationProvider holds how SiteInvitations in any allowed namespace reach one provider account.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=cinvprov,categories=invitations
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ClusterInvitationProvider struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec selects the provider, its credential and who may use it.
+	// +required
+	Spec ClusterInvitationProviderSpec `json:"spec"`
+
+	// status reports whether the credential works.
+	// +optional
+	Status ProviderStatus `json:"status,omitempty"`
+}
+
+// ClusterInvitationProviderList is a list of ClusterInvitationProviders.
+//
+// +kubebuilder:object:root=true
+type ClusterInvitationProviderList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ClusterInvitationProvider `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&InvitationProvider{}, &InvitationProviderList{},
+		&ClusterInvitationProvider{}, &ClusterInvitationProviderList{})
+}

@@ -1,0 +1,388 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ProviderType names the site builder whose invite API a SiteInvitation or provider talks to. It is spelled
+// out on the SiteInvitation itself so that the CRD can validate the provider-specific fields before anything
+// is stored.
+// +kubebuilder:validation:Enum=Wix;WordPress
+type ProviderType string
+
+const (
+	// ProviderWix is Wix Site Invites (account-level API key).
+	ProviderWix ProviderType = "Wix"
+	// ProviderWordPress is WordPress.com invites (OAuth2 bearer token).
+	ProviderWordPress ProviderType = "WordPress"
+)
+
+// RemovalPolicy says what happens to invites that are still pending when their email leaves the list or the
+// SiteInvitation is deleted.
+// +kubebuilder:validation:Enum=Keep;Revoke
+type RemovalPolicy string
+
+const (
+	// RemovalPolicyKeep leaves pending invites alone; deletion never waits for the provider.
+	RemovalPolicyKeep RemovalPolicy = "Keep"
+	// RemovalPolicyRevoke revokes pending invites of removed emails, and all pending invites on deletion.
+	RemovalPolicyRevoke RemovalPolicy = "Revoke"
+)
+
+// Annotations a user sets to ask for a one-off action. The value is any new token (a timestamp works); the
+// controller echoes the handled token in status, so one token acts once.
+const (
+	// RetryAnnotation retries permanent and OutcomeUnknown failures once.
+	RetryAnnotation = "invitations.siteops.dev/retry"
+	// ResendAnnotation resends the email of every Pending or Expired invite once.
+	ResendAnnotation = "invitations.siteops.dev/resend"
+)
+
+// SiteInvitationSpec declares who is invited to one site, with which roles, through which provider.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.wix) || self.provider == 'Wix'",message="spec.wix is only allowed when spec.provider is Wix"
+// +kubebuilder:validation:XValidation:rule="!has(self.wordpress) || self.provider == 'WordPress'",message="spec.wordpress is only allowed when spec.provider is WordPress"
+// +kubebuilder:validation:XValidation:rule="!has(self.message) || self.provider == 'WordPress'",message="spec.message is only supported by WordPress; Wix sends its own invitation text"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'WordPress' || self.roles.size() == 1",message="WordPress invites take exactly one role in spec.roles"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'WordPress' || self.roles.all(r, r.matches('^[a-z][a-z0-9_-]*$'))",message="WordPress roles are role names such as author or editor: lowercase letters, digits, '_' and '-'"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'Wix' || self.roles.all(r, r.matches('^[0-9]+$'))",message="Wix roles are numeric role (policy) IDs such as 6600344420111308827"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'Wix' || self.site.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="a Wix site is the site ID, a GUID such as 1f2d3c4b-5a69-4788-99aa-bbccddeeff00"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'WordPress' || self.site.matches('^([0-9]+|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$')",message="a WordPress site is a numeric blog ID or a lowercase domain such as example.wordpress.com"
+type SiteInvitationSpec struct {
+	// provider is the site builder that sends the invites: Wix or WordPress (WordPress.com). It selects which
+	// of the other fields apply and must match the type of the provider named by providerRef.
+	// Immutable: invites already sent cannot move to another provider.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.provider is immutable: create a new SiteInvitation for another provider"
+	Provider ProviderType `json:"provider"`
+
+	// providerRef names the InvitationProvider (in this namespace) or ClusterInvitationProvider that holds the
+	// credential and rate limit used for this site.
+	// +required
+	ProviderRef ProviderReference `json:"providerRef"`
+
+	// site identifies the website. WordPress: the numeric blog ID or the site's domain
+	// (example.wordpress.com). Wix: the site ID (a GUID). At most 253 characters.
+	// Immutable: the invites already sent belong to this site.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.site is immutable: create a new SiteInvitation for another site"
+	Site string `json:"site"`
+
+	// roles is what the invited people become. WordPress: exactly one role name (administrator, editor,
+	// author, contributor, follower, or a custom role of the site). Wix: 1 to 10 role (policy) IDs, numeric
+	// strings of at most 20 digits. A change applies to invites sent afterwards; pending invites keep the
+	// roles they were sent with, which status.sent[].roles shows.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=64
+	Roles []string `json:"roles"`
+
+	// emails are the people to invite: lowercase addresses (addr-spec, e.g. ada@example.com, without a
+	// display name), each at most 254 characters, with no duplicates, 1 to 500 per object. Split larger
+	// teams across several SiteInvitations. Each email is invited exactly once while it stays in the list.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=500
+	// +kubebuilder:validation:items:MaxLength=254
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9!#$%&'*+/=?^_{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_{|}~-]+)*@[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.[a-z][a-z0-9-]{0,61}[a-z0-9]$`
+	// +kubebuilder:validation:items:XValidation:rule="self == self.lowerAscii()",message="emails must be lowercase, e.g. ada@example.com"
+	// +kubebuilder:validation:items:XValidation:rule="!self.contains('<') && !self.contains(' ')",message="emails must be bare addresses such as ada@example.com, without a display name or angle brackets"
+	// +kubebuilder:validation:items:XValidation:rule="self.indexOf('@') <= 64",message="the part of an email before '@' may be at most 64 characters"
+	Emails []string `json:"emails"`
+
+	// message is appended to the invitation email. WordPress only; at most 500 characters.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=500
+	Message string `json:"message,omitempty"`
+
+	// wix holds options only Wix understands. Allowed only when provider is Wix.
+	// +optional
+	Wix *WixInvitationOptions `json:"wix,omitempty"`
+
+	// wordpress holds options only WordPress.com understands. Allowed only when provider is WordPress.
+	// +optional
+	WordPress *WordPressInvitationOptions `json:"wordpress,omitempty"`
+
+	// removalPolicy says what happens to invites that are still pending when their email is removed from
+	// the list or the SiteInvitation is deleted: Keep (default) leaves them; Revoke revokes them at the
+	// provider first. Accepted invites are never undone.
+	// +optional
+	// +kubebuilder:default=Keep
+	RemovalPolicy RemovalPolicy `json:"removalPolicy,omitempty"`
+
+	// suspend stops all provider calls for this object while true; nothing is sent, refreshed or revoked.
+	// Defaults to false.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// ProviderReference points a SiteInvitation at the provider object that holds its credential.
+type ProviderReference struct {
+	// kind is InvitationProvider (default; in the SiteInvitation's namespace) or ClusterInvitationProvider.
+	// +optional
+	// +kubebuilder:default=InvitationProvider
+	// +kubebuilder:validation:Enum=InvitationProvider;ClusterInvitationProvider
+	Kind string `json:"kind,omitempty"`
+
+	// name is the provider object's name, at most 253 characters.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// WixInvitationOptions are the optional fields of Wix's bulk invite request.
+type WixInvitationOptions struct {
+	// invitePurpose is sent to Wix as invitePurpose: a short text on why people are invited. At most 200
+	// characters.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=200
+	InvitePurpose string `json:"invitePurpose,omitempty"`
+
+	// defaultEmailLanguage is the language of the invitation email for people without a Wix account, as a
+	// language code such as en or pt-BR. Default: the site owner's language.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[a-z]{2}(-[A-Z]{2})?$`
+	// +kubebuilder:validation:MaxLength=5
+	DefaultEmailLanguage string `json:"defaultEmailLanguage,omitempty"`
+
+	// locationIDs restricts the contributors to these business locations (GUIDs), at most 20.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=20
+	// +kubebuilder:validation:items:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+	// +kubebuilder:validation:items:MaxLength=36
+	LocationIDs []string `json:"locationIDs,omitempty"`
+}
+
+// WordPressInvitationOptions are the optional fields of WordPress.com's invites/new request.
+type WordPressInvitationOptions struct {
+	// isExternal marks the invited people as external contributors of the site. Defaults to false.
+	// +optional
+	IsExternal bool `json:"isExternal,omitempty"`
+}
+
+// InvitationState is where one sent invite stands at the provider.
+// +kubebuilder:validation:Enum=Pending;Accepted;Expired;Revoked
+type InvitationState string
+
+const (
+	// InvitationPending means the email went out and the person has not answered.
+	InvitationPending InvitationState = "Pending"
+	// InvitationAccepted means the person is now a member or contributor of the site.
+	InvitationAccepted InvitationState = "Accepted"
+	// InvitationExpired means the invite lapsed unanswered; the resend annotation sends it again.
+	InvitationExpired InvitationState = "Expired"
+	// InvitationRevoked means the invite was withdrawn (removalPolicy Revoke or at the provider).
+	InvitationRevoked InvitationState = "Revoked"
+)
+
+// SentInvitation records one invite the provider accepted, so it is never sent twice.
+type SentInvitation struct {
+	// email is the invited address.
+	// +required
+	// +kubebuilder:validation:MaxLength=254
+	Email string `json:"email"`
+
+	// inviteID is the provider's key for the invite (Wix invite GUID, WordPress.com invite_key), used to
+	// resend and revoke it. Empty until the provider has told it (WordPress.com reports it on the next list).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	InviteID string `json:"inviteID,omitempty"`
+
+	// roles are the roles the invite was sent with.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:MaxLength=64
+	Roles []string `json:"roles,omitempty"`
+
+	// sentAt is when the provider accepted the invite (or when the operator adopted an existing one).
+	// +required
+	SentAt metav1.Time `json:"sentAt"`
+
+	// state is Pending, Accepted, Expired or Revoked.
+	// +required
+	State InvitationState `json:"state"`
+}
+
+// FailedInvitation records one email the provider did not invite, and when it will be tried again.
+type FailedInvitation struct {
+	// email is the address that was not invited.
+	// +required
+	// +kubebuilder:validation:MaxLength=254
+	Email string `json:"email"`
+
+	// reason is a CamelCase classification: AlreadyMember, InvalidEmail, UnknownRole, Rejected,
+	// RateLimited, ProviderUnavailable, OutcomeUnknown, and so on (see docs/troubleshooting.md).
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	Reason string `json:"reason"`
+
+	// message is the provider's own explanation (code and text), at most 256 characters.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Message string `json:"message,omitempty"`
+
+	// retryable is true when the operator will try again by itself at nextAttemptAt. Permanent failures
+	// are retried only when the spec changes or the retry annotation gets a new token.
+	// +required
+	Retryable bool `json:"retryable"`
+
+	// attempts counts the sends tried for this email, at most 1000.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	Attempts int32 `json:"attempts"`
+
+	// lastAttemptAt is when the last send was tried.
+	// +required
+	LastAttemptAt metav1.Time `json:"lastAttemptAt"`
+
+	// nextAttemptAt is the earliest time of the next automatic attempt (exponential backoff with jitter,
+	// or the provider's Retry-After). Set only when retryable.
+	// +optional
+	NextAttemptAt *metav1.Time `json:"nextAttemptAt,omitempty"`
+}
+
+// InFlightBatch is the intent record written before a send. While present, the batch may or may not have
+// reached the provider; the controller settles it before sending anything else.
+type InFlightBatch struct {
+	// id identifies this send attempt, at most 64 characters.
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	ID string `json:"id"`
+
+	// emails are the addresses in the batch, at most 50.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=50
+	// +kubebuilder:validation:items:MaxLength=254
+	Emails []string `json:"emails"`
+
+	// roles are the roles the batch is sent with.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:MaxLength=64
+	Roles []string `json:"roles"`
+
+	// startedAt is when the intent was recorded; the batch is settled only after the send deadline has
+	// passed since then.
+	// +required
+	StartedAt metav1.Time `json:"startedAt"`
+}
+
+// InvitationSummary counts the people of this object by where they stand, for printer columns and alerts.
+type InvitationSummary struct {
+	// desired is the number of emails in spec.emails.
+	Desired int32 `json:"desired"`
+	// sent is the number of desired emails with an invite (any state).
+	Sent int32 `json:"sent"`
+	// accepted is the number of desired emails whose invite was accepted.
+	Accepted int32 `json:"accepted"`
+	// failed is the number of desired emails in status.failed.
+	Failed int32 `json:"failed"`
+	// inFlight is the number of emails in a send whose outcome is not settled yet.
+	InFlight int32 `json:"inFlight"`
+}
+
+// SiteInvitationStatus is what the operator observed and did. The lists are written only by the operator,
+// so they are atomic (no per-item merge), which also keeps managedFields small.
+//
+// Size bound (worst case, every string at its maximum; docs/api.md has the full arithmetic): spec ≈ 130 KiB,
+// the same again in kubectl's last-applied annotation and in managedFields for the email set; status holds
+// at most 500 desired emails plus 100 awaiting revocation, ≈ 600 B each. The total stays under 768 KiB,
+// which a test asserts against the API server.
+type SiteInvitationStatus struct {
+	// observedGeneration is the spec generation that was fully processed.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions are Ready, Reconciling and Stalled (kstatus conventions).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// sent lists every invite the provider accepted: desired emails, plus removed ones whose pending
+	// invite still awaits revocation. At most 600 entries.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=600
+	Sent []SentInvitation `json:"sent,omitempty"`
+
+	// failed lists desired emails that were not invited, with the reason and the next attempt. At most 500.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=500
+	Failed []FailedInvitation `json:"failed,omitempty"`
+
+	// inFlight is present only while a send is under way (the intent record).
+	// +optional
+	InFlight *InFlightBatch `json:"inFlight,omitempty"`
+
+	// summary counts the desired emails by where they stand.
+	// +optional
+	Summary InvitationSummary `json:"summary,omitempty"`
+
+	// lastHandledRetry is the last invitations.siteops.dev/retry token acted on.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	LastHandledRetry string `json:"lastHandledRetry,omitempty"`
+
+	// lastHandledResend is the last invitations.siteops.dev/resend token acted on.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	LastHandledResend string `json:"lastHandledResend,omitempty"`
+}
+
+// SiteInvitation declares that a list of people is invited to one website with given roles; the operator
+// sends each of them exactly one invite and reports where each stands.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=siteinv,categories=invitations
+// +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.provider`
+// +kubebuilder:printcolumn:name="Site",type=string,JSONPath=`.spec.site`
+// +kubebuilder:printcolumn:name="Sent",type=integer,JSONPath=`.status.summary.sent`
+// +kubebuilder:printcolumn:name="Failed",type=integer,JSONPath=`.status.summary.failed`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type SiteInvitation struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec declares the site, provider, roles and emails.
+	// +required
+	Spec SiteInvitationSpec `json:"spec"`
+
+	// status is what the operator sent, what failed and why.
+	// +optional
+	Status SiteInvitationStatus `json:"status,omitempty"`
+}
+
+// SiteInvitationList is a list of SiteInvitations.
+//
+// +kubebuilder:object:root=true
+type SiteInvitationList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []SiteInvitation `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&SiteInvitation{}, &SiteInvitationList{})
+}
