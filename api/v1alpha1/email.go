@@ -19,6 +19,11 @@ const (
 	MaxEmailsPerObject = 500
 )
 
+// MaxLedgerEntries bounds len(status.sent)+len(status.failed): every desired email plus at most 50 removed
+// ones whose pending invite awaits revocation. The controller holds back new sends rather than exceed it,
+// which keeps a full object under 768 KiB (see docs/api.md).
+const MaxLedgerEntries = MaxEmailsPerObject + 50
+
 var emailRE = regexp.MustCompile(EmailPattern)
 
 // Errors ValidateEmail returns, so callers can tell the user which rule failed.

@@ -127,7 +127,7 @@ type ClusterInvitationProviderSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https', 'http'] && url(self).getHostname() != ''",message="spec.baseURL must be an absolute http(s) URL"
-	// +kubebuilder:validation:XValidation:rule="!isURL(self) || url(self).getScheme() != 'http' || url(self).getHostname() == 'localhost' || url(self).getHostname() == '::1' || url(self).getHostname().matches('^127\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}$')",message="spec.baseURL must use https; plain http is allowed only to a loopback address"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('http://') || self.matches('^http://(localhost|127\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}|\\\\[::1\\\\])(:[0-9]{1,5})?(/.*)?$')",message="spec.baseURL must use https; plain http is allowed only to a loopback address"
 	// +kubebuilder:validation:XValidation:rule="!self.contains('@') && !self.contains('?') && !self.contains('#')",message="spec.baseURL may not contain user info, a query or a fragment"
 	BaseURL string `json:"baseURL,omitempty"`
 

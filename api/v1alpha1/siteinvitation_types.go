@@ -222,14 +222,15 @@ type FailedInvitation struct {
 	Email string `json:"email"`
 
 	// reason is a CamelCase classification: AlreadyMember, InvalidEmail, UnknownRole, Rejected,
-	// RateLimited, ProviderUnavailable, OutcomeUnknown, and so on (see docs/troubleshooting.md).
+	// RateLimited, ProviderUnavailable, OutcomeUnknown, and so on (see docs/troubleshooting.md). At most 32
+	// characters.
 	// +required
-	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:MaxLength=32
 	Reason string `json:"reason"`
 
-	// message is the provider's own explanation (code and text), at most 256 characters.
+	// message is the provider's own explanation (code and text), cut to at most 128 characters.
 	// +optional
-	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:MaxLength=128
 	Message string `json:"message,omitempty"`
 
 	// retryable is true when the operator will try again by itself at nextAttemptAt. Permanent failures
@@ -300,7 +301,7 @@ type InvitationSummary struct {
 //
 // Size bound (worst case, every string at its maximum; docs/api.md has the full arithmetic): spec ≈ 130 KiB,
 // the same again in kubectl's last-applied annotation and in managedFields for the email set; status holds
-// at most 500 desired emails plus 100 awaiting revocation, ≈ 600 B each. The total stays under 768 KiB,
+// at most 500 desired emails plus 50 awaiting revocation, ≈ 650 B each. The total stays under 768 KiB,
 // which a test asserts against the API server.
 type SiteInvitationStatus struct {
 	// observedGeneration is the spec generation that was fully processed.
@@ -315,10 +316,10 @@ type SiteInvitationStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// sent lists every invite the provider accepted: desired emails, plus removed ones whose pending
-	// invite still awaits revocation. At most 600 entries.
+	// invite still awaits revocation. Together with failed, at most 550 entries.
 	// +optional
 	// +listType=atomic
-	// +kubebuilder:validation:MaxItems=600
+	// +kubebuilder:validation:MaxItems=550
 	Sent []SentInvitation `json:"sent,omitempty"`
 
 	// failed lists desired emails that were not invited, with the reason and the next attempt. At most 500.
