@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/siteops/invitation-operator/internal/testenv"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestManagerServesProbesAndStopsOnSIGTERM builds the real binary, runs it against the test API server and
+// checks what a kubelet would: the probes answer, and SIGTERM ends the process cleanly.
+func TestManagerServesProbesAndStopsOnSIGTERM(t *testing.T) {
+	g := NewWithT(t)
+	env, err := testenv.Start()
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { _ = env.Stop() })
+
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "manager")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	g.Expect(build.Run()).To(Succeed())
+
+	user, err := env.AddUser(envtest.User{Name: "manager", Groups: []string{"system:masters"}}, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	kubeconfig, err := user.KubeConfig()
+	g.Expect(err).NotTo(HaveOccurred())
+	kcPath := filepath.Join(dir, "kubeconfig")
+	g.Expect(os.WriteFile(kcPath, kubeconfig, 0o600)).To(Succeed())
+
+	probe := freePort(t)
+	cmd := exec.Command(bin, "--kubeconfig", kcPath, fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe),
+		"--metrics-bind-address=0")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	g.Expect(cmd.Start()).To(Succeed())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		url := fmt.Sprintf("http://127.0.0.1:%d%s", probe, path)
+		g.Eventually(func() (int, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return 0, err
+			}
+			resp.Body.Close()
+			return resp.StatusCode, nil
+		}).WithTimeout(30 * time.Second).Should(Equal(http.StatusOK))
+	}
+
+	g.Expect(cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
+	g.Eventually(done).WithTimeout(30 * time.Second).Should(Receive(BeNil()))
+}
