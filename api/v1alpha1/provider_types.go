@@ -217,8 +217,3 @@ type ClusterInvitationProviderList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ClusterInvitationProvider `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&InvitationProvider{}, &InvitationProviderList{},
-		&ClusterInvitationProvider{}, &ClusterInvitationProviderList{})
-}

@@ -23,7 +23,7 @@ func loadCRDs(t *testing.T) []apiextensionsv1.CustomResourceDefinition {
 	if err != nil || len(files) != 3 {
 		t.Fatalf("want 3 CRD files, got %d (%v)", len(files), err)
 	}
-	var crds []apiextensionsv1.CustomResourceDefinition
+	crds := make([]apiextensionsv1.CustomResourceDefinition, 0, len(files))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {

@@ -383,7 +383,3 @@ type SiteInvitationList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []SiteInvitation `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&SiteInvitation{}, &SiteInvitationList{})
-}

@@ -24,7 +24,7 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
@@ -68,7 +68,7 @@ func TestManagerServesProbesAndStopsOnSIGTERM(t *testing.T) {
 			if err != nil {
 				return 0, err
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			return resp.StatusCode, nil
 		}).WithTimeout(30 * time.Second).Should(Equal(http.StatusOK))
 	}

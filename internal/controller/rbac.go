@@ -7,7 +7,9 @@ package controller
 // Secrets: get only, read on demand through an uncached reader (no list/watch of Secrets cluster-wide).
 //
 // +kubebuilder:rbac:groups=invitations.siteops.dev,resources=siteinvitations;invitationproviders;clusterinvitationproviders,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=invitations.siteops.dev,resources=siteinvitations/status;invitationproviders/status;clusterinvitationproviders/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=invitations.siteops.dev,resources=siteinvitations/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=invitations.siteops.dev,resources=invitationproviders/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=invitations.siteops.dev,resources=clusterinvitationproviders/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=invitations.siteops.dev,resources=siteinvitations/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
