@@ -1,0 +1,124 @@
+// Command sandbox serves fake Wix and WordPress.com APIs on loopback ports, seeded from a small YAML file,
+// with a page that lists every invite they received. `make demo` runs it; so can you:
+//
+//	go run ./cmd/sandbox --fault-rate 0.1
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	configPath := fs.String("config", "", "Seed YAML (sites, roles, members, credentials); default: the built-in demo seed.")
+	wixAddr := fs.String("wix-addr", "127.0.0.1:9101", "Loopback address of the fake Wix API.")
+	wpAddr := fs.String("wordpress-addr", "127.0.0.1:9102", "Loopback address of the fake WordPress.com API.")
+	pageAddr := fs.String("page-addr", "127.0.0.1:9100", "Loopback address of the page listing both fakes' invites.")
+	latency := fs.Duration("latency", 0, "Delay added to every answer, e.g. 20ms.")
+	faultRate := fs.Float64("fault-rate", 0, "Chance (0..1) that a request gets an injected fault.")
+	faultKinds := fs.String("fault-kinds", "5xx,429,drop", "Faults to inject: 5xx, 429, drop (accept-then-drop).")
+	retryAfter := fs.Int("retry-after", 1, "Retry-After seconds of injected 429s.")
+	seed := fs.Uint64("seed", 1, "Seed of the random fault schedule.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	cfg := sandbox.DefaultConfig()
+	if *configPath != "" {
+		b, err := os.ReadFile(*configPath)
+		if err != nil {
+			return err
+		}
+		if cfg, err = sandbox.ParseConfig(b); err != nil {
+			return err
+		}
+	}
+	wix := sandbox.NewWix(sandbox.WixOptions{Sites: cfg.Wix.Sites, APIKeys: cfg.Wix.APIKeys, Latency: *latency})
+	wp := sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens, Latency: *latency})
+	if *faultRate > 0 {
+		for i, f := range []*sandbox.Faults{wix.Faults(), wp.Faults()} {
+			*f = *sandbox.NewFaults(*seed + uint64(i))
+			f.SetRandom(&sandbox.RandomFaults{Rate: *faultRate, Kinds: strings.Split(*faultKinds, ","), RetryAfter: *retryAfter})
+		}
+	}
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		sandbox.RenderPage(w, wix.Snapshot(), wp.Snapshot())
+	})
+
+	servers := map[string]http.Handler{*wixAddr: wix, *wpAddr: wp, *pageAddr: page}
+	listeners := map[string]net.Listener{}
+	for addr := range servers {
+		if err := loopbackOnly(addr); err != nil {
+			return err
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listening on %s (is another sandbox or demo running?): %w", addr, err)
+		}
+		listeners[addr] = l
+	}
+	fmt.Printf("sandbox Wix API:           http://%s\n", listeners[*wixAddr].Addr())
+	fmt.Printf("sandbox WordPress.com API: http://%s\n", listeners[*wpAddr].Addr())
+	fmt.Printf("sandbox page:              http://%s/\n", listeners[*pageAddr].Addr())
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errs := make(chan error, len(servers))
+	var running []*http.Server
+	for addr, h := range servers {
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		running = append(running, srv)
+		go func(l net.Listener) { errs <- srv.Serve(l) }(listeners[addr])
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errs:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, srv := range running {
+		_ = srv.Shutdown(shutdown)
+	}
+	return nil
+}
+
+// loopbackOnly refuses to serve fakes (with their well-known sandbox secrets) beyond this machine.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%s is not a loopback address; the sandbox serves loopback only", addr)
+	}
+	return nil
+}

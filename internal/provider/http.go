@@ -1,0 +1,232 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/siteops/invitation-operator/internal/version"
+)
+
+// MaxResponseBytes bounds how much of a provider's answer is read; a larger answer is treated as
+// unreadable (for a send: outcome unknown).
+const MaxResponseBytes = 4 << 20
+
+// Waiter is the shared rate limiter every request waits on (a *rate.Limiter satisfies it).
+type Waiter interface {
+	Wait(ctx context.Context) error
+}
+
+// Call is one HTTP request to a provider.
+type Call struct {
+	// Op names the operation for metrics and errors ("invite", "list", ...).
+	Op     string
+	Method string
+	URL    string
+	// Header is sent as is: keys are not canonicalised, so clients can match a reference client's
+	// spelling byte for byte (the Wix SDK sends lowercase names).
+	Header map[string]string
+	Body   []byte
+	// Applies is true when a lost answer may hide an applied, non-repeatable effect (a send, a resend):
+	// failures after the request was written are then *OutcomeUnknownError instead of transient.
+	Applies bool
+}
+
+// Response is a provider's complete, bounded answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// HTTP is the request machinery both provider clients share: rate limiting, a timeout per request,
+// bounded bodies, no redirects, and the classification of transport failures.
+type HTTP struct {
+	Provider Type
+	Client   *http.Client
+	Limiter  Waiter
+	Timeout  time.Duration
+	Observer RequestObserver
+	// Now is the clock Retry-After dates are read against.
+	Now func() time.Time
+}
+
+// NewHTTP returns the machinery for cfg. The http.Client never follows redirects: a redirect could carry
+// the credential to another host, and an API that redirects a POST is misconfigured anyway.
+func NewHTTP(t Type, cfg Config) *HTTP {
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &HTTP{
+		Provider: t,
+		Client: &http.Client{
+			Transport: http.DefaultTransport,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+		Limiter:  cfg.Limiter,
+		Timeout:  timeout,
+		Observer: cfg.Observer,
+		Now:      time.Now,
+	}
+}
+
+// Do sends c and returns the provider's answer whatever its status. The error is non-nil only when no
+// complete answer arrived; it is then a *TransientError (nothing can have been applied, or the call does
+// not apply anything) or an *OutcomeUnknownError (c.Applies and the request was written).
+func (h *HTTP) Do(ctx context.Context, c Call) (*Response, error) {
+	if h.Limiter != nil {
+		start := time.Now()
+		if err := h.Limiter.Wait(ctx); err != nil {
+			return nil, &TransientError{Message: "waiting for the rate limiter: " + err.Error()}
+		}
+		if h.Observer != nil {
+			h.Observer.ObserveLimiterWait(h.Provider, time.Since(start))
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+
+	var wrote bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote = true },
+	})
+	var body io.Reader
+	if c.Body != nil {
+		body = bytes.NewReader(c.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, c.Method, c.URL, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: building the request: %w", c.Op, err)
+	}
+	for k, v := range c.Header {
+		req.Header[k] = []string{v}
+	}
+	req.Header["User-Agent"] = []string{version.UserAgent()}
+
+	start := time.Now()
+	resp, err := h.Client.Do(req)
+	if err != nil {
+		h.observe(c.Op, 0, start)
+		return nil, h.lost(c, wrote, transportCause(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	h.observe(c.Op, resp.StatusCode, start)
+	switch {
+	case err != nil:
+		return nil, h.lost(c, true, fmt.Errorf("reading the answer to %s (HTTP %d): %w", c.Op, resp.StatusCode, transportCause(err)))
+	case len(b) > MaxResponseBytes:
+		return nil, h.lost(c, true, fmt.Errorf("the answer to %s is larger than %d bytes", c.Op, MaxResponseBytes))
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		return nil, &TransientError{StatusCode: resp.StatusCode,
+			Message: "the provider answered with a redirect, which is not followed; check the provider's baseURL"}
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+func (h *HTTP) observe(op string, code int, start time.Time) {
+	if h.Observer != nil {
+		h.Observer.ObserveRequest(h.Provider, op, code, time.Since(start))
+	}
+}
+
+// lost classifies a call that got no complete answer.
+func (h *HTTP) lost(c Call, wrote bool, cause error) error {
+	if c.Applies && wrote {
+		return &OutcomeUnknownError{Cause: fmt.Errorf("%s: %w", c.Op, cause)}
+	}
+	return &TransientError{Message: fmt.Sprintf("%s: %v", c.Op, cause)}
+}
+
+// transportCause drops the request URL from a transport error: URLs can hold an email (member search),
+// and messages end up in logs and status.
+func transportCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// StatusError classifies a non-2xx answer that carries no more specific meaning. applies is Call.Applies:
+// a 5xx other than 503 to a request that applies something may hide an applied effect.
+func (h *HTTP) StatusError(r *Response, applies bool, code, message string) error {
+	switch {
+	case r.Status == http.StatusUnauthorized:
+		return &CredentialError{StatusCode: r.Status, Unauthenticated: true, Code: code, Message: message}
+	case r.Status == http.StatusForbidden:
+		return &CredentialError{StatusCode: r.Status, Code: code, Message: message}
+	case r.Status == http.StatusNotFound:
+		return &NotFoundError{What: "resource", Message: firstNonEmpty(message, code)}
+	case r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable:
+		return &TransientError{StatusCode: r.Status, RetryAfter: ParseRetryAfter(r.Header.Get("Retry-After"), h.Now()), Message: message}
+	case r.Status >= 500 && applies:
+		return &OutcomeUnknownError{Cause: fmt.Errorf("HTTP %d: %s", r.Status, firstNonEmpty(message, http.StatusText(r.Status)))}
+	case r.Status >= 500 || r.Status == http.StatusRequestTimeout:
+		return &TransientError{StatusCode: r.Status, RetryAfter: ParseRetryAfter(r.Header.Get("Retry-After"), h.Now()), Message: message}
+	}
+	return &PermanentError{Reason: ReasonRejected, Code: firstNonEmpty(code, strconv.Itoa(r.Status)), Message: message}
+}
+
+// MaxRetryAfter caps a provider's Retry-After, so a bogus header cannot park an object for days.
+const MaxRetryAfter = time.Hour
+
+// ParseRetryAfter reads a Retry-After header in either form RFC 9110 allows: delay-seconds or an
+// HTTP-date. It returns zero for an absent or unreadable header and caps the delay at MaxRetryAfter.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > int64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter
+		}
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), MaxRetryAfter)
+}
+
+// PathEscape escapes one path segment (a site, an invite ID), so "../" or "?" in it cannot change the
+// request's path or query.
+func PathEscape(s string) string { return url.PathEscape(s) }
+
+// Truncate cuts s to at most n bytes on a rune boundary, for provider messages stored in status.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,154 @@
+// Package provider defines what the controller needs from a site builder's invite API, and nothing
+// provider-specific. Each provider (wix, wordpress) is a package beside this one; the providers package
+// builds them; tests inject fakes or point the real clients at the sandbox servers.
+package provider
+
+import (
+	"context"
+	"time"
+)
+
+// Type names a provider the way the API does (v1alpha1.ProviderType), without importing the API.
+type Type string
+
+// The provider types this package knows.
+const (
+	Wix       Type = "Wix"
+	WordPress Type = "WordPress"
+)
+
+// Batch is one invite request: the same roles and options for every email in it.
+type Batch struct {
+	// Site is the provider's site identifier (Wix site GUID, WordPress.com blog ID or domain).
+	Site string
+	// Emails are lowercase addresses, at most Capabilities().BatchSize of them.
+	Emails []string
+	// Roles are role names (WordPress.com: exactly one) or role IDs (Wix).
+	Roles []string
+	// Message is appended to the invitation email where the provider supports it (WordPress.com).
+	Message string
+	// Language is the invitation email's language for people without an account (Wix).
+	Language string
+	// Purpose explains why people are invited (Wix).
+	Purpose string
+	// LocationIDs restricts contributors to business locations (Wix).
+	LocationIDs []string
+	// External marks invitees as external contributors (WordPress.com).
+	External bool
+}
+
+// Outcome is what the provider said about one email of a batch.
+type Outcome struct {
+	Email string
+	// InviteID is the provider's key for the new invite, when the answer carries it (Wix does;
+	// WordPress.com does not, so it is learned from the next Observe).
+	InviteID string
+	// Err is nil when the invite was sent; otherwise a *PermanentError (this email will not be invited as
+	// it stands) or an *OutcomeUnknownError (the provider did not say; see Client.Send).
+	Err error
+}
+
+// State is where an invite stands at the provider.
+type State string
+
+// The invite states Observe reports.
+const (
+	Pending  State = "Pending"
+	Accepted State = "Accepted"
+	Expired  State = "Expired"
+	Revoked  State = "Revoked"
+)
+
+// Observation is what the provider shows about one email on a site.
+type Observation struct {
+	Email    string
+	InviteID string
+	State    State
+	Roles    []string
+}
+
+// Capabilities are the facts about a provider the controller plans with.
+type Capabilities struct {
+	// BatchSize is the most emails one Send carries.
+	BatchSize int
+	// ListsPending is true when Observe shows pending invites (WordPress.com). When false (Wix), Observe
+	// shows accepted people only, so a send whose answer was lost cannot be settled by looking.
+	ListsPending bool
+}
+
+// Client is one provider account, reached with one credential. Implementations are safe for concurrent
+// use, never log or return the credential, wait on the shared rate limiter before every request, and bound
+// every call with a timeout.
+//
+// Errors are typed; Classify maps any error to one Kind:
+//   - *CredentialError: 401/403: the credential is bad or may not act on the site; stop using it.
+//   - *TransientError: the provider refused without acting (429, 503, connection refused); retry after
+//     RetryAfter or a backoff.
+//   - *PermanentError: the provider rejected the request as it stands (bad role, unknown site); do not
+//     retry until the input changes.
+//   - *OutcomeUnknownError: the request may have been applied but no usable answer came back.
+//   - *NotFoundError: the invite or site is not known to the provider.
+type Client interface {
+	// Capabilities reports batch size and observability.
+	Capabilities() Capabilities
+
+	// Send invites every email of one batch. NOT idempotent: neither provider accepts an idempotency key,
+	// so calling Send twice for an email may email that person twice. The caller must record its intent
+	// before calling and settle an unknown outcome by Observe (when ListsPending) before sending again.
+	//
+	// When the provider answered, Send returns one Outcome per email of the batch (in batch order) and a
+	// nil error; a per-email rejection is that Outcome's *PermanentError. When the whole request failed,
+	// Send returns nil outcomes and the error: *OutcomeUnknownError when the request may have reached the
+	// provider (timeout after it was written, connection reset, truncated or unreadable answer, a 5xx
+	// other than 503), otherwise one of the other kinds, each of which means nothing was sent.
+	Send(ctx context.Context, b Batch) ([]Outcome, error)
+
+	// Observe reports what the provider shows about a site's invites: WordPress.com lists pending and
+	// accepted invites; Wix lists accepted contributors only. Lookup names emails the caller needs news
+	// of even if the listing does not show them (WordPress.com then searches the site's members for each,
+	// one request per email, so keep it short); Wix ignores it. Idempotent; an email absent from the
+	// result is one the provider does not show.
+	Observe(ctx context.Context, site string, lookup []string) ([]Observation, error)
+
+	// Revoke withdraws one pending invite. Idempotent in effect: an invite that is already gone
+	// (revoked, accepted, unknown) returns a *NotFoundError, which the caller treats as done.
+	Revoke(ctx context.Context, site, inviteID string) error
+
+	// Resend sends the email of an existing invite again (also after it expired). Not idempotent: each
+	// call is one more email, so the caller acts on the resend annotation once per token.
+	Resend(ctx context.Context, site, inviteID, language string) error
+
+	// Verify makes the cheapest authenticated read the provider offers to prove the credential works.
+	// It returns ErrNotVerifiable when the provider offers none for this configuration.
+	Verify(ctx context.Context) error
+}
+
+// Config is what the providers package needs to build a Client.
+type Config struct {
+	Type Type
+	// Credential is the Wix API key or the WordPress.com OAuth2 token.
+	Credential string
+	// AccountID is the Wix account GUID (optional).
+	AccountID string
+	// BaseURL overrides the provider's endpoint (sandbox, proxy); empty means the real service.
+	BaseURL string
+	// BatchSize overrides the provider's default batch size when positive.
+	BatchSize int
+	// Limiter is shared by every Client built for the same provider object.
+	Limiter Waiter
+	// Timeout bounds each HTTP request; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Observer, when set, is told about every HTTP request (metrics).
+	Observer RequestObserver
+}
+
+// DefaultTimeout bounds one HTTP request to a provider.
+const DefaultTimeout = 30 * time.Second
+
+// RequestObserver is told the outcome of every provider HTTP request and every wait on the rate limiter;
+// the controller's metrics implement it. Op is a short constant name ("invite", "list", ...); code is the
+// HTTP status or 0 when none came back.
+type RequestObserver interface {
+	ObserveRequest(provider Type, op string, code int, took time.Duration)
+	ObserveLimiterWait(provider Type, waited time.Duration)
+}

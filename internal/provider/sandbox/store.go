@@ -1,0 +1,284 @@
+// Package sandbox holds fake Wix and WordPress.com servers that speak the real wire formats, as strict as
+// the real services: they check credentials, know their sites, roles and members, keep invites with
+// states, and count every invitation email in a delivery ledger — the oracle tests use for "exactly one
+// invite per person". Faults can be injected per test (Go API) or by flags (cmd/sandbox). The same servers
+// back `make demo`, with a page that lists every invite received.
+package sandbox
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// InviteState is where a fake invite stands.
+type InviteState string
+
+// The states a fake invite moves through.
+const (
+	StatePending  InviteState = "pending"
+	StateAccepted InviteState = "accepted"
+	StateRevoked  InviteState = "revoked"
+	StateExpired  InviteState = "expired"
+)
+
+// Invite is one invite a fake received.
+type Invite struct {
+	ID      string      `json:"id"`
+	Site    string      `json:"site"`
+	Email   string      `json:"email"`
+	Roles   []string    `json:"roles"`
+	State   InviteState `json:"state"`
+	Created time.Time   `json:"created"`
+	// Emails counts the invitation emails this invite caused (1 + resends).
+	Emails int `json:"emails"`
+}
+
+// DeliveryKind tells a first invitation email from a deliberate resend.
+type DeliveryKind string
+
+// The kinds of delivery the ledger records.
+const (
+	DeliveryInvite DeliveryKind = "invite"
+	DeliveryResend DeliveryKind = "resend"
+)
+
+// Delivery is one invitation email the fake "sent".
+type Delivery struct {
+	Site     string       `json:"site"`
+	Email    string       `json:"email"`
+	Kind     DeliveryKind `json:"kind"`
+	InviteID string       `json:"inviteID"`
+	At       time.Time    `json:"at"`
+}
+
+// Site is a website a fake knows: its roles and the people who are already members.
+type Site struct {
+	// ID is the site's identifier (Wix site GUID, WordPress.com blog ID).
+	ID string `json:"id"`
+	// Domain is the WordPress.com domain that also names the site; empty for Wix.
+	Domain string `json:"domain,omitempty"`
+	// Roles are the role names (WordPress.com) or role IDs (Wix) invites may carry.
+	Roles []string `json:"roles"`
+	// Members are emails that already belong to the site.
+	Members []string `json:"members,omitempty"`
+}
+
+// Credential is a token or API key a fake accepts, and the sites it may act on.
+type Credential struct {
+	Secret string `json:"secret"`
+	// AccountID is the Wix account the key belongs to (wix-account-id must match when sent).
+	AccountID string `json:"accountID,omitempty"`
+	// Sites the credential may act on, by ID; empty means every site.
+	Sites []string `json:"sites,omitempty"`
+}
+
+// store is the state one fake keeps: sites, credentials, invites, the delivery ledger, call counts and
+// faults. All methods are safe for concurrent use.
+type store struct {
+	mu          sync.Mutex
+	sites       map[string]*siteState
+	credentials map[string]Credential
+	invites     []*Invite
+	byID        map[string]*Invite
+	ledger      []Delivery
+	calls       map[string]int
+	seq         int
+	idFormat    string
+	now         func() time.Time
+	faults      *Faults
+}
+
+type siteState struct {
+	Site
+	members map[string][]string // email → roles
+}
+
+func newStore(idFormat string, sites []Site, creds []Credential) *store {
+	s := &store{
+		sites:       map[string]*siteState{},
+		credentials: map[string]Credential{},
+		byID:        map[string]*Invite{},
+		calls:       map[string]int{},
+		idFormat:    idFormat,
+		now:         time.Now,
+		faults:      NewFaults(1),
+	}
+	for _, site := range sites {
+		s.addSite(site)
+	}
+	for _, c := range creds {
+		s.credentials[c.Secret] = c
+	}
+	return s
+}
+
+func (s *store) addSite(site Site) {
+	st := &siteState{Site: site, members: map[string][]string{}}
+	for _, m := range site.Members {
+		st.members[strings.ToLower(m)] = []string{site.Roles[0]}
+	}
+	s.sites[site.ID] = st
+}
+
+// site finds a site by ID or domain.
+func (s *store) site(idOrDomain string) *siteState {
+	if st, ok := s.sites[idOrDomain]; ok {
+		return st
+	}
+	for _, st := range s.sites {
+		if st.Domain != "" && strings.EqualFold(st.Domain, idOrDomain) {
+			return st
+		}
+	}
+	return nil
+}
+
+func (s *store) credentialMaySee(c Credential, site *siteState) bool {
+	return len(c.Sites) == 0 || slices.Contains(c.Sites, site.ID)
+}
+
+func (s *store) countCall(op string) {
+	s.mu.Lock()
+	s.calls[op]++
+	s.mu.Unlock()
+}
+
+// invite creates a pending invite and records its email in the ledger. Caller holds mu.
+func (s *store) invite(site *siteState, email string, roles []string) *Invite {
+	s.seq++
+	inv := &Invite{ID: fmt.Sprintf(s.idFormat, s.seq), Site: site.ID, Email: email, Roles: slices.Clone(roles),
+		State: StatePending, Created: s.now().UTC(), Emails: 1}
+	s.invites = append(s.invites, inv)
+	s.byID[inv.ID] = inv
+	s.ledger = append(s.ledger, Delivery{Site: site.ID, Email: email, Kind: DeliveryInvite, InviteID: inv.ID, At: inv.Created})
+	return inv
+}
+
+// resend records one more email for inv. Caller holds mu.
+func (s *store) resend(inv *Invite) {
+	inv.Emails++
+	inv.State = StatePending
+	s.ledger = append(s.ledger, Delivery{Site: inv.Site, Email: inv.Email, Kind: DeliveryResend, InviteID: inv.ID, At: s.now().UTC()})
+}
+
+// accept marks the newest pending invite of email on site accepted and makes the person a member.
+func (s *store) accept(siteID, email string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	site := s.site(siteID)
+	if site == nil {
+		return fmt.Errorf("unknown site %q", siteID)
+	}
+	for i := len(s.invites) - 1; i >= 0; i-- {
+		inv := s.invites[i]
+		if inv.Site == site.ID && inv.Email == email && inv.State == StatePending {
+			inv.State = StateAccepted
+			site.members[email] = inv.Roles
+			return nil
+		}
+	}
+	return fmt.Errorf("no pending invite for %s on %s", email, siteID)
+}
+
+// expire marks every pending invite of email on site expired.
+func (s *store) expire(siteID, email string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	site := s.site(siteID)
+	if site == nil {
+		return fmt.Errorf("unknown site %q", siteID)
+	}
+	n := 0
+	for _, inv := range s.invites {
+		if inv.Site == site.ID && inv.Email == email && inv.State == StatePending {
+			inv.State = StateExpired
+			n++
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("no pending invite for %s on %s", email, siteID)
+	}
+	return nil
+}
+
+func (s *store) pendingInvite(siteID, email string) *Invite {
+	for _, inv := range s.invites {
+		if inv.Site == siteID && inv.Email == email && inv.State == StatePending {
+			return inv
+		}
+	}
+	return nil
+}
+
+// Snapshot is a copy of a fake's state, for the JSON endpoint, the page and tests.
+type Snapshot struct {
+	Provider string         `json:"provider"`
+	Sites    []Site         `json:"sites"`
+	Invites  []Invite       `json:"invites"`
+	Ledger   []Delivery     `json:"ledger"`
+	Calls    map[string]int `json:"calls"`
+	// Duplicates lists "site email" keys that received more than one first invitation email.
+	Duplicates []string `json:"duplicates"`
+}
+
+func (s *store) snapshot(provider string) Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := Snapshot{Provider: provider, Calls: map[string]int{}}
+	for _, st := range s.sites {
+		site := st.Site
+		site.Members = make([]string, 0, len(st.members))
+		for m := range st.members {
+			site.Members = append(site.Members, m)
+		}
+		sort.Strings(site.Members)
+		snap.Sites = append(snap.Sites, site)
+	}
+	sort.Slice(snap.Sites, func(i, j int) bool { return snap.Sites[i].ID < snap.Sites[j].ID })
+	for _, inv := range s.invites {
+		snap.Invites = append(snap.Invites, *inv)
+	}
+	snap.Ledger = slices.Clone(s.ledger)
+	for k, v := range s.calls {
+		snap.Calls[k] = v
+	}
+	counts := map[string]int{}
+	for _, d := range s.ledger {
+		if d.Kind == DeliveryInvite {
+			counts[d.Site+" "+d.Email]++
+		}
+	}
+	for k, n := range counts {
+		if n > 1 {
+			snap.Duplicates = append(snap.Duplicates, k)
+		}
+	}
+	sort.Strings(snap.Duplicates)
+	return snap
+}
+
+// Invitations returns how many first invitation emails email received on site (resends not counted).
+func (snap Snapshot) Invitations(site, email string) int {
+	n := 0
+	for _, d := range snap.Ledger {
+		if d.Site == site && d.Email == email && d.Kind == DeliveryInvite {
+			n++
+		}
+	}
+	return n
+}
+
+// Resends returns how many resent invitation emails email received on site.
+func (snap Snapshot) Resends(site, email string) int {
+	n := 0
+	for _, d := range snap.Ledger {
+		if d.Site == site && d.Email == email && d.Kind == DeliveryResend {
+			n++
+		}
+	}
+	return n
+}

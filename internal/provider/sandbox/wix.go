@@ -1,0 +1,316 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// WixOptions configures the fake Wix.
+type WixOptions struct {
+	Sites   []Site
+	APIKeys []Credential
+	// RejectBearer refuses "Bearer <key>". The reference leaves open whether Wix accepts the prefix and
+	// asks fakes to accept both forms, so by default it is accepted; the client never sends it.
+	RejectBearer bool
+	// Latency delays every answer (on top of faults), like a real network.
+	Latency time.Duration
+	// MaxEmails caps emails per bulk request; 0 means 50, the cap of Wix's sibling Account Invites API.
+	MaxEmails int
+}
+
+// Wix is a fake of Wix Site Invites and the Contributors API. Like the real service it lists no pending
+// invites: only the test-side ledger (Snapshot) shows them.
+type Wix struct {
+	*store
+	opts WixOptions
+	mux  *http.ServeMux
+}
+
+// NewWix returns the fake; serve it with httptest.NewServer or http.Server.
+func NewWix(opts WixOptions) *Wix {
+	if opts.MaxEmails == 0 {
+		opts.MaxEmails = 50
+	}
+	w := &Wix{store: newStore("9f1c2b3a-0000-4000-8000-%012d", opts.Sites, opts.APIKeys), opts: opts, mux: http.NewServeMux()}
+	w.mux.HandleFunc("POST /invites/site-invite/bulk", w.guard(OpInvite, true, w.bulk))
+	w.mux.HandleFunc("POST /invites/site-invite/{id}/resend", w.guard(OpResend, true, w.resendInvite))
+	w.mux.HandleFunc("POST /invites/site-invite/{id}/revoke", w.guard(OpRevoke, true, w.revoke))
+	w.mux.HandleFunc("GET /roles-management/v2/contributors/query", w.guard(OpContributors, true, w.contributors))
+	w.mux.HandleFunc("GET /roles-management/roles", w.guard(OpVerify, false, w.roles))
+	registerSandboxRoutes(w.mux, "Wix", w.store)
+	return w
+}
+
+// ServeHTTP serves the Wix API and the sandbox pages.
+func (w *Wix) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.mux.ServeHTTP(rw, r) }
+
+// Faults is the fault schedule.
+func (w *Wix) Faults() *Faults { return w.faults }
+
+// Snapshot copies the fake's state.
+func (w *Wix) Snapshot() Snapshot { return w.snapshot("Wix") }
+
+// Accept simulates the person clicking the invite link.
+func (w *Wix) Accept(site, email string) error { return w.accept(site, email) }
+
+// Expire lets the person's pending invites lapse.
+func (w *Wix) Expire(site, email string) error { return w.expire(site, email) }
+
+type wixCtx struct {
+	site *siteState
+	body []byte
+}
+
+func wixError(rw http.ResponseWriter, status int, code, message string) {
+	writeJSON(rw, status, map[string]any{"message": message,
+		"details": map[string]any{"applicationError": map[string]any{"code": code, "description": message, "data": map[string]any{}}}})
+}
+
+func wixViolation(rw http.ResponseWriter, field, description, rule string) {
+	writeJSON(rw, http.StatusBadRequest, map[string]any{"message": field + ": " + description,
+		"details": map[string]any{"validationError": map[string]any{"fieldViolations": []any{
+			map[string]any{"field": field, "description": description, "violatedRule": rule}}}}})
+}
+
+// guard checks what the real gateway checks before the method runs — the API key, the account and site
+// headers, the content type — then applies faults and latency.
+func (w *Wix) guard(op string, needSite bool, h func(http.ResponseWriter, *http.Request, wixCtx, *Fault)) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		w.countCall(op)
+		fault := w.faults.next(op)
+		(&Fault{Latency: w.opts.Latency}).delay(r)
+		fault.delay(r)
+		key := r.Header.Get("Authorization")
+		if after, ok := strings.CutPrefix(key, "Bearer "); ok && !w.opts.RejectBearer {
+			key = after
+		}
+		w.mu.Lock()
+		cred, known := w.credentials[key]
+		w.mu.Unlock()
+		if key == "" || !known {
+			wixError(rw, http.StatusUnauthorized, "UNAUTHENTICATED", "Request is not authenticated")
+			return
+		}
+		if acct := r.Header.Get("wix-account-id"); acct != "" && acct != cred.AccountID {
+			wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "API key does not belong to this account")
+			return
+		}
+		var c wixCtx
+		siteID := r.Header.Get("wix-site-id")
+		switch {
+		case needSite && siteID == "":
+			wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "Missing wix-site-id header")
+			return
+		case !needSite && siteID == "" && r.Header.Get("wix-account-id") == "":
+			wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "Missing wix-account-id or wix-site-id header")
+			return
+		case siteID != "":
+			w.mu.Lock()
+			c.site = w.sites[siteID]
+			w.mu.Unlock()
+			if c.site == nil || !w.credentialMaySee(cred, c.site) {
+				wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "API key has no access to this site")
+				return
+			}
+		}
+		if r.Method == http.MethodPost {
+			if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+				wixViolation(rw, "body", "content-type must be application/json", "FORMAT")
+				return
+			}
+			var err error
+			if c.body, err = readBody(r); err != nil {
+				wixViolation(rw, "body", "unreadable body", "FORMAT")
+				return
+			}
+		}
+		if fault != nil && fault.Status != 0 {
+			if fault.RetryAfter != "" {
+				rw.Header().Set("Retry-After", fault.RetryAfter)
+			}
+			writeJSON(rw, fault.Status, map[string]any{"message": "", "details": map[string]any{}})
+			return
+		}
+		if fault != nil && fault.AcceptThenDrop {
+			h(discard{}, r, c, fault) // applied, but the answer never leaves
+			drop(rw)
+			return
+		}
+		h(rw, r, c, fault)
+	}
+}
+
+// decodeStrict decodes JSON rejecting unknown fields, so a misspelt field in the client fails loudly.
+func decodeStrict(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	return d.Decode(v)
+}
+
+var fakeEmailRE = regexp.MustCompile(`^[^@\s<>]+@[^@\s<>]+\.[a-z]{2,}$`)
+
+type wixInvite struct {
+	ID             string   `json:"id"`
+	SiteID         string   `json:"siteId"`
+	Email          string   `json:"email"`
+	PolicyIDs      []string `json:"policyIds"`
+	Status         string   `json:"status"`
+	AcceptLink     string   `json:"acceptLink"`
+	DateCreated    string   `json:"dateCreated"`
+	ExpirationDate string   `json:"expirationDate"`
+}
+
+func toWix(inv *Invite) wixInvite {
+	status := map[InviteState]string{StatePending: "Pending", StateAccepted: "Used", StateRevoked: "Deleted", StateExpired: "Expired"}[inv.State]
+	return wixInvite{ID: inv.ID, SiteID: inv.Site, Email: inv.Email, PolicyIDs: inv.Roles, Status: status,
+		AcceptLink:  "https://sandbox.invalid/accept/" + inv.ID,
+		DateCreated: inv.Created.Format(time.RFC3339), ExpirationDate: inv.Created.Add(30 * 24 * time.Hour).Format(time.RFC3339)}
+}
+
+// bulk handles POST /invites/site-invite/bulk.
+func (w *Wix) bulk(rw http.ResponseWriter, _ *http.Request, c wixCtx, fault *Fault) {
+	var req struct {
+		PolicyIDs            []string `json:"policyIds"`
+		Emails               []string `json:"emails"`
+		InvitePurpose        string   `json:"invitePurpose"`
+		DefaultEmailLanguage string   `json:"defaultEmailLanguage"`
+		LocationRestriction  *struct {
+			LocationIDs []string `json:"locationIds"`
+		} `json:"locationRestriction"`
+	}
+	if err := decodeStrict(c.body, &req); err != nil {
+		wixViolation(rw, "body", err.Error(), "FORMAT")
+		return
+	}
+	switch {
+	case len(req.PolicyIDs) == 0:
+		wixViolation(rw, "policyIds", "must not be empty", "REQUIRED_FIELD")
+		return
+	case len(req.Emails) == 0:
+		wixViolation(rw, "emails", "must not be empty", "REQUIRED_FIELD")
+		return
+	case len(req.Emails) > w.opts.MaxEmails:
+		wixViolation(rw, "emails", "too many emails", "MAX")
+		return
+	}
+	for i, p := range req.PolicyIDs {
+		if !slices.Contains(c.site.Roles, p) {
+			wixViolation(rw, "policyIds["+itoa(i)+"]", "role "+p+" does not exist on this site", "CUSTOM")
+			return
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := struct {
+		Invites      []wixInvite `json:"invites"`
+		FailedEmails []string    `json:"failedEmails"`
+	}{Invites: []wixInvite{}, FailedEmails: []string{}}
+	for _, email := range req.Emails {
+		_, member := c.site.members[strings.ToLower(email)]
+		_, injected := fault.inviteeError(email)
+		if member || injected || !fakeEmailRE.MatchString(email) {
+			out.FailedEmails = append(out.FailedEmails, email)
+			continue
+		}
+		out.Invites = append(out.Invites, toWix(w.invite(c.site, email, req.PolicyIDs)))
+	}
+	writeJSON(rw, http.StatusOK, out)
+}
+
+func (f *Fault) inviteeError(email string) (string, bool) {
+	if f == nil {
+		return "", false
+	}
+	code, ok := f.InviteeErrors[email]
+	return code, ok
+}
+
+func (w *Wix) inviteFor(rw http.ResponseWriter, r *http.Request, c wixCtx) *Invite {
+	id := r.PathValue("id")
+	var req struct {
+		InviteID             string `json:"inviteId"`
+		DefaultEmailLanguage string `json:"defaultEmailLanguage"`
+	}
+	if err := decodeStrict(c.body, &req); err != nil || req.InviteID != id {
+		wixViolation(rw, "inviteId", "must match the invite in the path", "CUSTOM")
+		return nil
+	}
+	inv := w.byID[id]
+	if inv == nil || inv.Site != c.site.ID {
+		wixError(rw, http.StatusNotFound, "NOT_FOUND", "invite "+id+" not found")
+		return nil
+	}
+	return inv
+}
+
+func (w *Wix) resendInvite(rw http.ResponseWriter, r *http.Request, c wixCtx, _ *Fault) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	inv := w.inviteFor(rw, r, c)
+	if inv == nil {
+		return
+	}
+	if inv.State != StatePending && inv.State != StateExpired {
+		wixError(rw, http.StatusPreconditionRequired, "FAILED_PRECONDITION", "invite is "+string(inv.State))
+		return
+	}
+	w.resend(inv)
+	writeJSON(rw, http.StatusOK, map[string]any{"invite": toWix(inv)})
+}
+
+func (w *Wix) revoke(rw http.ResponseWriter, r *http.Request, c wixCtx, _ *Fault) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	inv := w.inviteFor(rw, r, c)
+	if inv == nil {
+		return
+	}
+	if inv.State != StatePending {
+		wixError(rw, http.StatusPreconditionRequired, "FAILED_PRECONDITION", "invite is "+string(inv.State))
+		return
+	}
+	inv.State = StateRevoked
+	writeJSON(rw, http.StatusOK, map[string]any{})
+}
+
+func (w *Wix) contributors(rw http.ResponseWriter, _ *http.Request, c wixCtx, _ *Fault) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	emails := make([]string, 0, len(c.site.members))
+	for e := range c.site.members {
+		emails = append(emails, e)
+	}
+	slices.Sort(emails)
+	list := make([]any, 0, len(emails))
+	for i, e := range emails {
+		var assignments []any
+		for _, role := range c.site.members[e] {
+			assignments = append(assignments, map[string]any{"policy": map[string]any{"id": role}, "assignmentId": "as-" + itoa(i)})
+		}
+		id := "acct-" + itoa(i)
+		list = append(list, map[string]any{"id": id, "invitedEmail": e, "isClient": false, "isTeam": true,
+			"metaData": map[string]any{"id": id, "email": e, "fullName": e, "assignments": assignments}})
+	}
+	writeJSON(rw, http.StatusOK, map[string]any{"contributors": list})
+}
+
+func (w *Wix) roles(rw http.ResponseWriter, _ *http.Request, _ wixCtx, _ *Fault) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seen := map[string]bool{}
+	roles := []any{}
+	for _, s := range w.sites {
+		for _, r := range s.Roles {
+			if !seen[r] {
+				seen[r] = true
+				roles = append(roles, map[string]any{"id": r, "title": "Role " + r, "restrictFromLevel": "Account"})
+			}
+		}
+	}
+	writeJSON(rw, http.StatusOK, map[string]any{"predefinedRoles": roles, "customRoles": []any{}})
+}
