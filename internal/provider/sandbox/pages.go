@@ -75,7 +75,8 @@ Calls: {{range $op, $n := .Calls}}{{$op}}={{$n}} {{end}}</p>
 </table>
 <h2>Invites</h2>
 <table><tr><th>id</th><th>site</th><th>email</th><th>roles</th><th>state</th><th>emails sent</th><th>created</th></tr>
-{{range .Invites}}<tr><td>{{.ID}}</td><td>{{.Site}}</td><td>{{.Email}}</td><td>{{range .Roles}}{{.}} {{end}}</td><td>{{.State}}</td><td>{{.Emails}}</td><td>{{.Created.Format "15:04:05"}}</td></tr>{{end}}
+{{range .Invites}}<tr><td>{{.ID}}</td><td>{{.Site}}</td><td>{{.Email}}</td><td>{{range .Roles}}{{.}} {{end}}</td>
+<td>{{.State}}</td><td>{{.Emails}}</td><td>{{.Created.Format "15:04:05"}}</td></tr>{{end}}
 </table>
 {{end}}
 <p>The same as JSON: <code>/_sandbox/state</code>.</p>

@@ -205,15 +205,6 @@ func (s *store) expire(siteID, email string) error {
 	return nil
 }
 
-func (s *store) pendingInvite(siteID, email string) *Invite {
-	for _, inv := range s.invites {
-		if inv.Site == siteID && inv.Email == email && inv.State == StatePending {
-			return inv
-		}
-	}
-	return nil
-}
-
 // Snapshot is a copy of a fake's state, for the JSON endpoint, the page and tests.
 type Snapshot struct {
 	Provider string         `json:"provider"`

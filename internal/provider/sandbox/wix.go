@@ -85,38 +85,9 @@ func (w *Wix) guard(op string, needSite bool, h func(http.ResponseWriter, *http.
 		fault := w.faults.next(op)
 		(&Fault{Latency: w.opts.Latency}).delay(r)
 		fault.delay(r)
-		key := r.Header.Get("Authorization")
-		if after, ok := strings.CutPrefix(key, "Bearer "); ok && !w.opts.RejectBearer {
-			key = after
-		}
-		w.mu.Lock()
-		cred, known := w.credentials[key]
-		w.mu.Unlock()
-		if key == "" || !known {
-			wixError(rw, http.StatusUnauthorized, "UNAUTHENTICATED", "Request is not authenticated")
+		c, ok := w.authorize(rw, r, needSite)
+		if !ok {
 			return
-		}
-		if acct := r.Header.Get("wix-account-id"); acct != "" && acct != cred.AccountID {
-			wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "API key does not belong to this account")
-			return
-		}
-		var c wixCtx
-		siteID := r.Header.Get("wix-site-id")
-		switch {
-		case needSite && siteID == "":
-			wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "Missing wix-site-id header")
-			return
-		case !needSite && siteID == "" && r.Header.Get("wix-account-id") == "":
-			wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "Missing wix-account-id or wix-site-id header")
-			return
-		case siteID != "":
-			w.mu.Lock()
-			c.site = w.sites[siteID]
-			w.mu.Unlock()
-			if c.site == nil || !w.credentialMaySee(cred, c.site) {
-				wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "API key has no access to this site")
-				return
-			}
 		}
 		if r.Method == http.MethodPost {
 			if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
@@ -143,6 +114,35 @@ func (w *Wix) guard(op string, needSite bool, h func(http.ResponseWriter, *http.
 		}
 		h(rw, r, c, fault)
 	}
+}
+
+// authorize checks the API key and the account and site headers; on failure it has answered.
+func (w *Wix) authorize(rw http.ResponseWriter, r *http.Request, needSite bool) (wixCtx, bool) {
+	var c wixCtx
+	key := r.Header.Get("Authorization")
+	if after, ok := strings.CutPrefix(key, "Bearer "); ok && !w.opts.RejectBearer {
+		key = after
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	cred, known := w.credentials[key]
+	siteID := r.Header.Get("wix-site-id")
+	c.site = w.sites[siteID]
+	switch acct := r.Header.Get("wix-account-id"); {
+	case key == "" || !known:
+		wixError(rw, http.StatusUnauthorized, "UNAUTHENTICATED", "Request is not authenticated")
+	case acct != "" && acct != cred.AccountID:
+		wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "API key does not belong to this account")
+	case needSite && siteID == "":
+		wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "Missing wix-site-id header")
+	case siteID == "" && acct == "":
+		wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "Missing wix-account-id or wix-site-id header")
+	case siteID != "" && (c.site == nil || !w.credentialMaySee(cred, c.site)):
+		wixError(rw, http.StatusForbidden, "PERMISSION_DENIED", "API key has no access to this site")
+	default:
+		return c, true
+	}
+	return c, false
 }
 
 // decodeStrict decodes JSON rejecting unknown fields, so a misspelt field in the client fails loudly.

@@ -134,7 +134,8 @@ type DeleteInvitesResponse struct {
 // DeleteInvites revokes invites through the wpcom/v2 namespace.
 func (c *Client) DeleteInvites(ctx context.Context, site string, keys []string) (*DeleteInvitesResponse, error) {
 	var out DeleteInvitesResponse
-	if err := c.call(ctx, "revoke", http.MethodPost, sitePath("wpcom/v2", site, "invites/delete"), deleteInvitesRequest{InviteIDs: keys}, &out, false); err != nil {
+	path := sitePath("wpcom/v2", site, "invites/delete")
+	if err := c.call(ctx, "revoke", http.MethodPost, path, deleteInvitesRequest{InviteIDs: keys}, &out, false); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -61,16 +61,22 @@ func TestRequestsMatchTheWireFormat(t *testing.T) {
 		{
 			name:   "delete through wpcom/v2",
 			answer: `{"deleted":["abc123"],"invalid":[]}`,
-			call:   func(c *Client) error { _, err := c.DeleteInvites(context.Background(), "123", []string{"abc123"}); return err },
-			line:   "POST /wpcom/v2/sites/123/invites/delete HTTP/1.1",
-			body:   `{"invite_ids":["abc123"]}`,
-			json:   true,
+			call: func(c *Client) error {
+				_, err := c.DeleteInvites(context.Background(), "123", []string{"abc123"})
+				return err
+			},
+			line: "POST /wpcom/v2/sites/123/invites/delete HTTP/1.1",
+			body: `{"invite_ids":["abc123"]}`,
+			json: true,
 		},
 		{
 			name:   "member search",
 			answer: `{"found":0,"users":[]}`,
-			call:   func(c *Client) error { _, err := c.FindMember(context.Background(), "123", "ada+x@example.com"); return err },
-			line:   "GET /rest/v1.1/sites/123/users?number=5&search=ada%2Bx%40example.com&search_columns%5B%5D=user_email HTTP/1.1",
+			call: func(c *Client) error {
+				_, err := c.FindMember(context.Background(), "123", "ada+x@example.com")
+				return err
+			},
+			line: "GET /rest/v1.1/sites/123/users?number=5&search=ada%2Bx%40example.com&search_columns%5B%5D=user_email HTTP/1.1",
 		},
 		{
 			name:   "me, the credential check",
