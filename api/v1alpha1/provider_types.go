@@ -150,6 +150,13 @@ type ProviderStatus struct {
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=8
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// secretResourceVersion is the resourceVersion of the Secret the conditions describe. The operator
+	// re-reads the Secret periodically; a new version is checked again, so fixing a rejected credential
+	// needs no other change.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	SecretResourceVersion string `json:"secretResourceVersion,omitempty"`
 }
 
 // InvitationProvider holds how SiteInvitations in its namespace reach one provider account.

@@ -252,6 +252,11 @@ type FailedInvitation struct {
 	// or the provider's Retry-After). Set only when retryable.
 	// +optional
 	NextAttemptAt *metav1.Time `json:"nextAttemptAt,omitempty"`
+
+	// generation is the spec generation of the last attempt. A permanent failure is tried again once the
+	// spec has changed since (a fixed role, say); an OutcomeUnknown failure only on a retry request.
+	// +optional
+	Generation int64 `json:"generation,omitempty"`
 }
 
 // InFlightBatch is the intent record written before a send. While present, the batch may or may not have

@@ -60,7 +60,7 @@ func TestFullObjectStaysWithinSizeBudget(t *testing.T) {
 		out := make([]invv1.FailedInvitation, n)
 		for i := range out {
 			out[i] = invv1.FailedInvitation{Email: maxEmail(i), Reason: strings.Repeat("R", 32),
-				Message: strings.Repeat("m", 128), Retryable: true, Attempts: 1000, LastAttemptAt: now, NextAttemptAt: &now}
+				Message: strings.Repeat("m", 128), Retryable: true, Attempts: 1000, LastAttemptAt: now, NextAttemptAt: &now, Generation: 1 << 40}
 		}
 		return out
 	}

@@ -6,30 +6,46 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+	"github.com/siteops/invitation-operator/internal/controller"
+	"github.com/siteops/invitation-operator/internal/provider"
+	"github.com/siteops/invitation-operator/internal/provider/providers"
 )
 
 // options are the manager's flags.
 type options struct {
-	metricsAddr    string
-	secureMetrics  bool
-	probeAddr      string
-	leaderElection bool
-	leaderElectNS  string
-	kubeconfig     string
-	zap            zap.Options
+	metricsAddr     string
+	secureMetrics   bool
+	probeAddr       string
+	leaderElection  bool
+	leaderElectNS   string
+	kubeconfig      string
+	workers         int
+	resync          time.Duration
+	sendDeadline    time.Duration
+	providerPoll    time.Duration
+	providerTimeout time.Duration
+	shardSelector   string
+	wixBaseURL      string
+	wpBaseURL       string
+	zap             zap.Options
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -40,14 +56,34 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.secureMetrics, "metrics-secure", true,
 		"Serve metrics over HTTPS with Kubernetes authentication and authorization.")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
-	fs.BoolVar(&o.leaderElection, "leader-elect", false,
-		"Elect a leader so only one replica reconciles; the Deployment turns it on.")
+	_, inCluster := os.LookupEnv("KUBERNETES_SERVICE_HOST")
+	fs.BoolVar(&o.leaderElection, "leader-elect", inCluster,
+		"Elect a leader so only one replica reconciles. Default: on in a cluster, off out of cluster.")
 	fs.StringVar(&o.leaderElectNS, "leader-election-namespace", "",
 		"Namespace of the leader election Lease; defaults to the Pod's namespace.")
+	fs.IntVar(&o.workers, "concurrency", 4, "SiteInvitations reconciled in parallel.")
+	fs.DurationVar(&o.resync, "resync-period", 10*time.Minute,
+		"How often pending invites are checked at the provider and providers re-verified (jittered by ±10%).")
+	fs.DurationVar(&o.sendDeadline, "send-deadline", 2*time.Minute,
+		"How long a send may still be running elsewhere; an older intent record is settled. Must exceed --provider-timeout.")
+	fs.DurationVar(&o.providerPoll, "provider-poll-interval", 30*time.Second,
+		"How often a provider that is not Ready re-reads its Secret (Secrets are read, never watched).")
+	fs.DurationVar(&o.providerTimeout, "provider-timeout", 30*time.Second, "Timeout of one HTTP request to a provider.")
+	fs.StringVar(&o.shardSelector, "watch-label-selector", "",
+		"Only reconcile SiteInvitations matching this label selector, e.g. sharding.siteops.dev/key=shard1 (one shard per manager).")
+	fs.StringVar(&o.wixBaseURL, "wix-base-url", "", "Send every Wix call to this base URL instead of the real API (sandbox, local runs).")
+	fs.StringVar(&o.wpBaseURL, "wordpress-base-url", "",
+		"Send every WordPress.com call to this base URL instead of the real API (sandbox, local runs).")
 	o.zap.BindFlags(fs)
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "Path to a kubeconfig; only needed out of cluster.")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if o.sendDeadline <= o.providerTimeout {
+		return nil, fmt.Errorf("--send-deadline (%s) must exceed --provider-timeout (%s)", o.sendDeadline, o.providerTimeout)
+	}
+	if o.workers < 1 {
+		return nil, fmt.Errorf("--concurrency must be at least 1")
 	}
 	return o, nil
 }
@@ -89,6 +125,16 @@ func run(args []string) error {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
+	cacheOpts := cache.Options{}
+	if o.shardSelector != "" {
+		sel, err := labels.Parse(o.shardSelector)
+		if err != nil {
+			return fmt.Errorf("--watch-label-selector: %w", err)
+		}
+		cacheOpts.ByObject = map[client.Object]cache.ByObject{&invv1.SiteInvitation{}: {Label: sel}}
+	}
+	// Sends finish (call and outcome write) even during shutdown; give them the time to.
+	shutdown := o.sendDeadline + 10*time.Second
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOpts,
@@ -97,9 +143,18 @@ func run(args []string) error {
 		LeaderElectionID:              "invitation-operator.invitations.siteops.dev",
 		LeaderElectionNamespace:       o.leaderElectNS,
 		LeaderElectionReleaseOnCancel: true,
+		Cache:                         cacheOpts,
+		GracefulShutdownTimeout:       &shutdown,
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
+	}
+	if _, err := controller.Setup(mgr, controller.Options{
+		Workers: o.workers, ResyncPeriod: o.resync, SendDeadline: o.sendDeadline, ProviderPollInterval: o.providerPoll,
+		ProviderTimeout: o.providerTimeout, NewClient: providers.New, Registerer: ctrlmetrics.Registry,
+		BaseURLs: map[provider.Type]string{provider.Wix: o.wixBaseURL, provider.WordPress: o.wpBaseURL},
+	}); err != nil {
+		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err

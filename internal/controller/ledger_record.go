@@ -1,0 +1,214 @@
+package controller
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+	"github.com/siteops/invitation-operator/internal/provider"
+)
+
+// Pure status mutations: each takes the status and facts and changes only the entries concerned. Lists
+// are kept sorted by email so that a status that did not change serialises identically (no spurious write).
+
+func sortLedger(st *invv1.SiteInvitationStatus) {
+	slices.SortFunc(st.Sent, func(a, b invv1.SentInvitation) int { return strings.Compare(a.Email, b.Email) })
+	slices.SortFunc(st.Failed, func(a, b invv1.FailedInvitation) int { return strings.Compare(a.Email, b.Email) })
+}
+
+func timeOf(t time.Time) metav1.Time { return metav1.NewTime(t.UTC().Truncate(time.Second)) }
+
+// recordSent records that email has an invite, replacing any failure.
+func recordSent(st *invv1.SiteInvitationStatus, s invv1.SentInvitation) {
+	st.Failed = slices.DeleteFunc(st.Failed, func(f invv1.FailedInvitation) bool { return f.Email == s.Email })
+	if i := slices.IndexFunc(st.Sent, func(x invv1.SentInvitation) bool { return x.Email == s.Email }); i >= 0 {
+		st.Sent[i] = s
+		return
+	}
+	st.Sent = append(st.Sent, s)
+}
+
+// failure is one email's failed attempt.
+type failure struct {
+	Reason    string
+	Message   string
+	Retryable bool
+	// RetryAfter is the provider's wait, for retryable failures.
+	RetryAfter time.Duration
+}
+
+// recordFailure records a failed attempt for email: attempts count up, a retryable failure gets its next
+// attempt time.
+func recordFailure(st *invv1.SiteInvitationStatus, email string, f failure, now time.Time, generation int64, rnd float64) {
+	entry := invv1.FailedInvitation{Email: email}
+	if i := slices.IndexFunc(st.Failed, func(x invv1.FailedInvitation) bool { return x.Email == email }); i >= 0 {
+		entry = st.Failed[i]
+		st.Failed = slices.Delete(st.Failed, i, i+1)
+	}
+	entry.Reason = f.Reason
+	entry.Message = provider.Truncate(f.Message, 128)
+	entry.Retryable = f.Retryable
+	entry.Attempts = min(entry.Attempts+1, 1000)
+	entry.LastAttemptAt = timeOf(now)
+	entry.Generation = generation
+	entry.NextAttemptAt = nil
+	if f.Retryable {
+		next := timeOf(now.Add(Backoff(entry.Attempts, f.RetryAfter, rnd)))
+		entry.NextAttemptAt = &next
+	}
+	st.Sent = slices.DeleteFunc(st.Sent, func(s invv1.SentInvitation) bool { return s.Email == email })
+	st.Failed = append(st.Failed, entry)
+}
+
+// dropEntries removes every entry of the given emails.
+func dropEntries(st *invv1.SiteInvitationStatus, emails []string) {
+	gone := make(map[string]bool, len(emails))
+	for _, e := range emails {
+		gone[e] = true
+	}
+	st.Sent = slices.DeleteFunc(st.Sent, func(s invv1.SentInvitation) bool { return gone[s.Email] })
+	st.Failed = slices.DeleteFunc(st.Failed, func(f invv1.FailedInvitation) bool { return gone[f.Email] })
+}
+
+// observations indexes what a provider showed by email.
+func observations(obs []provider.Observation) map[string]provider.Observation {
+	m := make(map[string]provider.Observation, len(obs))
+	for _, o := range obs {
+		m[o.Email] = o
+	}
+	return m
+}
+
+// invited reports whether an observation shows an invite for the email (pending or accepted). An expired
+// or revoked invite does not stand in for a new one.
+func invited(o provider.Observation, ok bool) bool {
+	return ok && (o.State == provider.Pending || o.State == provider.Accepted)
+}
+
+// adopt records as sent every email in emails that the provider already shows invited (status lost,
+// object re-created), so it is not sent again. It returns the emails left to send.
+func adopt(st *invv1.SiteInvitationStatus, emails []string, obs map[string]provider.Observation, roles []string, now time.Time) []string {
+	var rest []string
+	for _, e := range emails {
+		o, ok := obs[e]
+		if !invited(o, ok) {
+			rest = append(rest, e)
+			continue
+		}
+		recordSent(st, invv1.SentInvitation{Email: e, InviteID: o.InviteID, Roles: rolesOf(o, roles), SentAt: timeOf(now), State: stateOf(o.State)})
+	}
+	return rest
+}
+
+func rolesOf(o provider.Observation, fallback []string) []string {
+	if len(o.Roles) > 0 {
+		return o.Roles
+	}
+	return slices.Clone(fallback)
+}
+
+// settle resolves the in-flight record with what the provider shows: an email shown invited is recorded
+// as sent; otherwise, when the provider lists pending invites, the email was not sent and goes back to the
+// plan; when it does not (Wix), the outcome stays unknown and is recorded as such — never resent on a guess.
+func settle(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation, listsPending bool, now time.Time, generation int64) (unknown []string) {
+	if st.InFlight == nil {
+		return nil
+	}
+	for _, e := range st.InFlight.Emails {
+		o, ok := obs[e]
+		switch {
+		case invited(o, ok):
+			recordSent(st, invv1.SentInvitation{Email: e, InviteID: o.InviteID, Roles: rolesOf(o, st.InFlight.Roles),
+				SentAt: st.InFlight.StartedAt, State: stateOf(o.State)})
+		case listsPending:
+			// Not at the provider: the send never landed. Leave no entry; the plan sends it again.
+		default:
+			unknown = append(unknown, e)
+			recordFailure(st, e, failure{Reason: ReasonOutcomeUnknown, Message: outcomeUnknownMessage}, now, generation, 0)
+		}
+	}
+	st.InFlight = nil
+	return unknown
+}
+
+const outcomeUnknownMessage = "no answer came back and Wix lists no pending invites, so this may or may not have been sent; " +
+	"set annotation invitations.siteops.dev/retry to a new value to send it (possibly again)"
+
+// refresh moves sent entries to the state the provider shows and learns invite keys. listsPending says
+// whether absence means something: on WordPress.com a pending invite that is neither listed nor a member
+// was withdrawn at the provider; Wix shows only acceptance, so absence says nothing there.
+func refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation, listsPending bool) {
+	for i := range st.Sent {
+		s := &st.Sent[i]
+		if s.State == invv1.InvitationAccepted || s.State == invv1.InvitationRevoked {
+			continue
+		}
+		o, ok := obs[s.Email]
+		switch {
+		case ok:
+			s.State = stateOf(o.State)
+			if o.InviteID != "" && (s.InviteID == "" || o.State == provider.Pending) {
+				s.InviteID = o.InviteID
+			}
+		case listsPending:
+			s.State = invv1.InvitationRevoked
+		}
+	}
+}
+
+// summarize counts the desired emails by where they stand.
+func summarize(st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec) {
+	desired := desiredSet(spec)
+	sum := invv1.InvitationSummary{Desired: int32(len(spec.Emails))}
+	for _, s := range st.Sent {
+		if desired[s.Email] {
+			sum.Sent++
+			if s.State == invv1.InvitationAccepted {
+				sum.Accepted++
+			}
+		}
+	}
+	for _, f := range st.Failed {
+		if desired[f.Email] {
+			sum.Failed++
+		}
+	}
+	if st.InFlight != nil {
+		sum.InFlight = int32(len(st.InFlight.Emails))
+	}
+	st.Summary = sum
+}
+
+// failureOf turns a provider error for one email into a failure record. Kinds that are not about the
+// email (credential, outcome unknown) are not recorded per email and return ok=false.
+func failureOf(err error) (failure, bool) {
+	switch provider.Classify(err) {
+	case provider.KindPermanent:
+		reason, msg := provider.ReasonRejected, err.Error()
+		var pe *provider.PermanentError
+		if errors.As(err, &pe) {
+			reason, msg = pe.Reason, pe.Message
+			if pe.Code != "" {
+				msg = pe.Code + ": " + msg
+			}
+		}
+		return failure{Reason: reason, Message: msg}, true
+	case provider.KindNotFound:
+		return failure{Reason: provider.ReasonSiteNotFound, Message: err.Error()}, true
+	case provider.KindTransient:
+		return failure{Reason: transientReason(err), Message: err.Error(), Retryable: true, RetryAfter: provider.RetryAfter(err)}, true
+	}
+	return failure{}, false
+}
+
+func transientReason(err error) string {
+	var te *provider.TransientError
+	if errors.As(err, &te) && te.StatusCode == 429 {
+		return "RateLimited"
+	}
+	return "ProviderUnavailable"
+}

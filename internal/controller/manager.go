@@ -1,0 +1,54 @@
+package controller
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+	"github.com/siteops/invitation-operator/internal/provider"
+)
+
+// Options configure the controllers; cmd/manager fills them from flags, tests directly.
+type Options struct {
+	Workers              int
+	ResyncPeriod         time.Duration
+	SendDeadline         time.Duration
+	ProviderPollInterval time.Duration
+	ProviderTimeout      time.Duration
+	// NewClient builds provider clients: providers.New in the manager, fakes or sandbox-backed in tests.
+	NewClient func(provider.Config) (provider.Client, error)
+	// BaseURLs override provider endpoints for every provider object (sandbox, local runs).
+	BaseURLs   map[provider.Type]string
+	Registerer prometheus.Registerer
+	Clock      clock.Clock
+	Hooks      Hooks
+}
+
+// Setup builds the three controllers around one shared Providers and registers them with mgr. It returns
+// the SiteInvitation reconciler for tests that inspect it.
+func Setup(mgr ctrl.Manager, o Options) (*SiteInvitationReconciler, error) {
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	metrics := NewMetrics(o.Registerer)
+	providers := &Providers{SecretReader: mgr.GetAPIReader(), NewClient: o.NewClient, BaseURLs: o.BaseURLs,
+		Timeout: o.ProviderTimeout, Observer: metrics}
+	recorder := mgr.GetEventRecorder("invitation-operator")
+	si := &SiteInvitationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Recorder: recorder, Providers: providers, Metrics: metrics, Clock: o.Clock, ResyncPeriod: o.ResyncPeriod,
+		SendDeadline: o.SendDeadline, Hooks: o.Hooks}
+	if err := si.SetupWithManager(mgr, o.Workers); err != nil {
+		return nil, err
+	}
+	for _, kind := range []string{invv1.InvitationProviderKind, invv1.ClusterInvitationProviderKind} {
+		pr := &ProviderReconciler{Client: mgr.GetClient(), Kind: kind, Providers: providers, Recorder: recorder, Clock: o.Clock,
+			PollInterval: o.ProviderPollInterval, ResyncPeriod: o.ResyncPeriod}
+		if err := pr.SetupWithManager(mgr); err != nil {
+			return nil, err
+		}
+	}
+	return si, nil
+}
