@@ -138,14 +138,17 @@ func Batches(emails []string, size int) [][]string {
 	return out
 }
 
+// DefaultRetryBase is the first retry delay after a transient failure.
+const DefaultRetryBase = 30 * time.Second
+
 // Backoff is the wait before the attempt after `attempts` failed ones: the provider's Retry-After when it
-// gave one, else 30s doubling per attempt up to an hour, with ±20% jitter (rnd returns [0,1)) so objects
+// gave one, else base doubling per attempt up to an hour, with ±20% jitter (rnd returns [0,1)) so objects
 // that failed together do not retry together.
-func Backoff(attempts int32, retryAfter time.Duration, rnd float64) time.Duration {
+func Backoff(base time.Duration, attempts int32, retryAfter time.Duration, rnd float64) time.Duration {
 	if retryAfter > 0 {
 		return retryAfter
 	}
-	const base, ceiling = 30 * time.Second, time.Hour
+	const ceiling = time.Hour
 	d := base
 	for i := int32(1); i < attempts && d < ceiling; i++ {
 		d *= 2

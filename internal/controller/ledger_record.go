@@ -43,7 +43,7 @@ type failure struct {
 
 // recordFailure records a failed attempt for email: attempts count up, a retryable failure gets its next
 // attempt time.
-func recordFailure(st *invv1.SiteInvitationStatus, email string, f failure, now time.Time, generation int64, rnd float64) {
+func recordFailure(st *invv1.SiteInvitationStatus, email string, f failure, now time.Time, generation int64, base time.Duration, rnd float64) {
 	entry := invv1.FailedInvitation{Email: email}
 	if i := slices.IndexFunc(st.Failed, func(x invv1.FailedInvitation) bool { return x.Email == email }); i >= 0 {
 		entry = st.Failed[i]
@@ -57,7 +57,7 @@ func recordFailure(st *invv1.SiteInvitationStatus, email string, f failure, now 
 	entry.Generation = generation
 	entry.NextAttemptAt = nil
 	if f.Retryable {
-		next := timeOf(now.Add(Backoff(entry.Attempts, f.RetryAfter, rnd)))
+		next := timeOf(now.Add(Backoff(base, entry.Attempts, f.RetryAfter, rnd)))
 		entry.NextAttemptAt = &next
 	}
 	st.Sent = slices.DeleteFunc(st.Sent, func(s invv1.SentInvitation) bool { return s.Email == email })
@@ -128,7 +128,7 @@ func settle(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation,
 			// Not at the provider: the send never landed. Leave no entry; the plan sends it again.
 		default:
 			unknown = append(unknown, e)
-			recordFailure(st, e, failure{Reason: ReasonOutcomeUnknown, Message: outcomeUnknownMessage}, now, generation, 0)
+			recordFailure(st, e, failure{Reason: ReasonOutcomeUnknown, Message: outcomeUnknownMessage}, now, generation, 0, 0)
 		}
 	}
 	st.InFlight = nil

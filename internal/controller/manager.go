@@ -18,6 +18,8 @@ type Options struct {
 	SendDeadline         time.Duration
 	ProviderPollInterval time.Duration
 	ProviderTimeout      time.Duration
+	// RetryBase is the first delay after a transient failure; zero means DefaultRetryBase.
+	RetryBase time.Duration
 	// NewClient builds provider clients: providers.New in the manager, fakes or sandbox-backed in tests.
 	NewClient func(provider.Config) (provider.Client, error)
 	// BaseURLs override provider endpoints for every provider object (sandbox, local runs).
@@ -39,7 +41,7 @@ func Setup(mgr ctrl.Manager, o Options) (*SiteInvitationReconciler, error) {
 	recorder := mgr.GetEventRecorder("invitation-operator")
 	si := &SiteInvitationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: recorder, Providers: providers, Metrics: metrics, Clock: o.Clock, ResyncPeriod: o.ResyncPeriod,
-		SendDeadline: o.SendDeadline, Hooks: o.Hooks}
+		SendDeadline: o.SendDeadline, RetryBase: o.RetryBase, Hooks: o.Hooks}
 	if err := si.SetupWithManager(mgr, o.Workers); err != nil {
 		return nil, err
 	}

@@ -45,6 +45,9 @@ type SiteInvitationReconciler struct {
 	// SendDeadline is how long an in-flight send may still be running elsewhere; an intent record older
 	// than this is settled.
 	SendDeadline time.Duration
+	// RetryBase is the first delay after a transient failure (doubling per attempt); zero means
+	// DefaultRetryBase.
+	RetryBase time.Duration
 	// Rand returns jitter in [0,1); nil means math/rand.
 	Rand  func() float64
 	Hooks Hooks
@@ -100,6 +103,13 @@ func (r *SiteInvitationReconciler) rnd() float64 {
 		return r.Rand()
 	}
 	return rand.Float64()
+}
+
+func (r *SiteInvitationReconciler) retryBase() time.Duration {
+	if r.RetryBase > 0 {
+		return r.RetryBase
+	}
+	return DefaultRetryBase
 }
 
 // resync returns the jittered resync period, so objects created together do not refresh together.

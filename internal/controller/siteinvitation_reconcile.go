@@ -101,7 +101,7 @@ func (r *SiteInvitationReconciler) callFailed(ctx context.Context, p *pass, op s
 		f, _ := failureOf(err)
 		p.cause = conditionState{Stalled: true, Reason: f.Reason, Message: err.Error()}
 	default:
-		wait := Backoff(1, provider.RetryAfter(err), r.rnd())
+		wait := Backoff(r.retryBase(), 1, provider.RetryAfter(err), r.rnd())
 		if ra := provider.RetryAfter(err); ra > 0 {
 			p.h.Hold(r.now().Add(ra))
 		}

@@ -71,7 +71,7 @@ func (r *SiteInvitationReconciler) sendMissing(ctx context.Context, p *pass) err
 				f.Message = provider.Truncate("not sent: the provider refused the same request for other emails: "+f.Message, 128)
 				for _, rest := range batches[i+1:] {
 					for _, e := range rest {
-						recordFailure(p.st, e, f, r.now(), p.obj.Generation, 0)
+						recordFailure(p.st, e, f, r.now(), p.obj.Generation, 0, 0)
 					}
 				}
 			}
@@ -199,7 +199,7 @@ func (r *SiteInvitationReconciler) judge(p *pass, batch []string, outcomes []pro
 			p.requestFailure = &f
 		}
 		if f.Retryable {
-			wait := Backoff(1, f.RetryAfter, r.rnd())
+			wait := Backoff(r.retryBase(), 1, f.RetryAfter, r.rnd())
 			if f.RetryAfter > 0 {
 				p.h.Hold(now.Add(f.RetryAfter))
 			}
@@ -217,7 +217,7 @@ func (r *SiteInvitationReconciler) applyOutcome(st *invv1.SiteInvitationStatus, 
 		recordSent(st, invv1.SentInvitation{Email: o.Email, InviteID: o.InviteID, Roles: intent.Roles, SentAt: timeOf(now), State: invv1.InvitationPending})
 	}
 	for e, f := range res.failed {
-		recordFailure(st, e, f, now, generation, rnd)
+		recordFailure(st, e, f, now, generation, r.retryBase(), rnd)
 	}
 	if st.InFlight == nil || st.InFlight.ID != intent.ID {
 		return // settled by someone else meanwhile; the records above are still the truth

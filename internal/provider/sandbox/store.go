@@ -86,6 +86,7 @@ type store struct {
 	byID        map[string]*Invite
 	ledger      []Delivery
 	calls       map[string]int
+	callLog     []Call
 	seq         int
 	idFormat    string
 	now         func() time.Time
@@ -141,10 +142,29 @@ func (s *store) credentialMaySee(c Credential, site *siteState) bool {
 	return len(c.Sites) == 0 || slices.Contains(c.Sites, site.ID)
 }
 
+// Call is one request a fake received, for tests that check when calls were made.
+type Call struct {
+	Op string    `json:"op"`
+	At time.Time `json:"at"`
+}
+
 func (s *store) countCall(op string) {
 	s.mu.Lock()
 	s.calls[op]++
+	if len(s.callLog) < maxCallLog {
+		s.callLog = append(s.callLog, Call{Op: op, At: s.now()})
+	}
 	s.mu.Unlock()
+}
+
+// maxCallLog bounds the call log of a long-running sandbox.
+const maxCallLog = 100000
+
+// CallLog returns the requests received so far, oldest first.
+func (s *store) CallLog() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.callLog)
 }
 
 // invite creates a pending invite and records its email in the ledger. Caller holds mu.

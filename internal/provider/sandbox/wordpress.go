@@ -177,7 +177,7 @@ func (w *WordPress) newInvites(rw http.ResponseWriter, r *http.Request, c wpCtx)
 		email := strings.ToLower(strings.TrimSpace(raw))
 		code, msg := "", ""
 		if injected, ok := fault.inviteeError(email); ok {
-			code, msg = injected, "Injected error"
+			code, msg = injected, inviteeMessages[injected]
 		} else if _, member := c.site.members[email]; member {
 			code, msg = "invalid_input_has_role", "User already has a role on your site."
 		} else if !fakeEmailRE.MatchString(email) {
@@ -195,6 +195,14 @@ func (w *WordPress) newInvites(rw http.ResponseWriter, r *http.Request, c wpCtx)
 		errors = []any{}
 	}
 	writeJSON(rw, http.StatusOK, map[string]any{"sent": sent, "errors": errors})
+}
+
+// inviteeMessages are the texts WordPress.com's apps show for the per-invitee codes they know.
+var inviteeMessages = map[string]string{
+	"invalid_input":                "Invalid email",
+	"invalid_input_has_role":       "User already has a role on your site.",
+	"invalid_input_following":      "User is already following this site.",
+	"invalid_user_blocked_invites": "User has blocked invites from this site.",
 }
 
 func (w *WordPress) inviteeError(code, msg string) any {
