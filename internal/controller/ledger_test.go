@@ -113,7 +113,9 @@ func TestComputeHoldsSendsWhileTooManyRevocationsWait(t *testing.T) {
 	}
 }
 
-func itoa3(i int) string { return string([]byte{byte('0' + i/100%10), byte('0' + i/10%10), byte('0' + i%10)}) }
+func itoa3(i int) string {
+	return string([]byte{byte('0' + i/100%10), byte('0' + i/10%10), byte('0' + i%10)})
+}
 
 func TestBatches(t *testing.T) {
 	t.Parallel()

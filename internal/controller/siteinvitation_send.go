@@ -137,6 +137,10 @@ func (r *SiteInvitationReconciler) sendBatch(ctx context.Context, p *pass, batch
 		return err
 	}
 	r.report(p, res)
+	if len(res.sent) > 0 {
+		// Just sent: they are pending; the next look at the provider is due a resync period from now.
+		r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
+	}
 	if res.stop {
 		return errStop
 	}

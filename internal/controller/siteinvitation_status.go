@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/provider"
@@ -96,6 +97,9 @@ func (r *SiteInvitationReconciler) writeStatus(ctx context.Context, p *pass, c c
 	st := p.st
 	summarize(st, &p.obj.Spec)
 	setConditions(&st.Conditions, p.obj.Generation, c)
+	if c.Ready || c.Stalled {
+		st.ObservedGeneration = p.obj.Generation // this spec was fully processed
+	}
 	sortLedger(st)
 	if equality.Semantic.DeepEqual(p.obj.Status, *st) {
 		return nil
@@ -106,7 +110,11 @@ func (r *SiteInvitationReconciler) writeStatus(ctx context.Context, p *pass, c c
 		p.obj.Status = prev
 		return err
 	}
+	// Continue from what the server stored (it rounds times to seconds), so an unchanged status compares
+	// equal and is not written again.
+	*p.st = *p.obj.Status.DeepCopy()
 	r.Metrics.StatusWrites.WithLabelValues(p.obj.Namespace).Inc()
+	logf.FromContext(ctx).V(1).Info("Status written", "reason", c.Reason, "sent", st.Summary.Sent, "inFlight", st.Summary.InFlight)
 	return nil
 }
 
@@ -114,9 +122,6 @@ func (r *SiteInvitationReconciler) writeStatus(ctx context.Context, p *pass, c c
 // earliest retry or deadline, and at the latest after a jittered resync period.
 func (r *SiteInvitationReconciler) finish(ctx context.Context, obj *invv1.SiteInvitation, st *invv1.SiteInvitationStatus,
 	c conditionState, after time.Duration) (ctrl.Result, error) {
-	if c.Ready || c.Stalled {
-		st.ObservedGeneration = obj.Generation // this spec was fully processed
-	}
 	p := &pass{obj: obj, st: st}
 	if err := r.writeStatus(ctx, p, c); err != nil {
 		if apierrors.IsConflict(err) {

@@ -1,0 +1,281 @@
+package controller_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+	"github.com/siteops/invitation-operator/internal/controller"
+	"github.com/siteops/invitation-operator/internal/provider"
+	"github.com/siteops/invitation-operator/internal/provider/providers"
+	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/testenv"
+)
+
+var (
+	env *testenv.Env
+	k8s client.Client
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if env, err = testenv.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if k8s, err = client.New(env.Config, client.Options{Scheme: env.Scheme}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = env.Stop()
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = env.Stop()
+	os.Exit(code)
+}
+
+// The seed's sites and credentials (internal/provider/sandbox/default.yaml).
+const (
+	wixSite      = "1f2d3c4b-5a69-4788-99aa-bbccddeeff00"
+	wixRole      = "6600344420111308827"
+	wixKey       = "sandbox-wix-api-key"
+	wixAccount   = "0b5c4f8e-2a61-4c3e-9d47-6f0a1b2c3d4e"
+	wpSite       = "example.wordpress.com"
+	wpSiteID     = "123456789"
+	wpToken      = "sandbox-wpcom-token"
+	testDeadline = 2 * time.Second
+	testResync   = 3 * time.Second
+)
+
+// world is one test's cluster namespace, sandbox servers and manager(s).
+type world struct {
+	t      *testing.T
+	ns     string
+	wix    *sandbox.Wix
+	wp     *sandbox.WordPress
+	wixURL string
+	wpURL  string
+	logs   *syncBuffer
+	stops  []func()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newWorld makes a namespace with a Wix and a WordPress.com InvitationProvider (Secrets included) and two
+// fresh sandbox servers. Tests run one after another: each manager sees only its own namespace.
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	g := NewWithT(t)
+	cfg := sandbox.DefaultConfig()
+	w := &world{t: t, logs: &syncBuffer{},
+		wix: sandbox.NewWix(sandbox.WixOptions{Sites: cfg.Wix.Sites, APIKeys: cfg.Wix.APIKeys}),
+		wp:  sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens})}
+	wixSrv, wpSrv := httptest.NewServer(w.wix), httptest.NewServer(w.wp)
+	t.Cleanup(wixSrv.Close)
+	t.Cleanup(wpSrv.Close)
+	w.wixURL, w.wpURL = wixSrv.URL, wpSrv.URL
+
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "t-"}}
+	g.Expect(k8s.Create(context.Background(), ns)).To(Succeed())
+	w.ns = ns.Name
+	w.secret("wix-key", wixKey)
+	w.secret("wp-token", wpToken)
+	w.create(&invv1.InvitationProvider{ObjectMeta: metav1.ObjectMeta{Name: "wix", Namespace: w.ns},
+		Spec: invv1.InvitationProviderSpec{ProviderSpec: invv1.ProviderSpec{Wix: &invv1.WixProviderSpec{AccountID: wixAccount},
+			SecretRef: invv1.SecretKeyReference{Name: "wix-key", Key: "key"}, RateLimit: &invv1.RateLimit{RequestsPerMinute: 6000, Burst: 100}}}})
+	w.create(&invv1.InvitationProvider{ObjectMeta: metav1.ObjectMeta{Name: "wp", Namespace: w.ns},
+		Spec: invv1.InvitationProviderSpec{ProviderSpec: invv1.ProviderSpec{WordPress: &invv1.WordPressProviderSpec{},
+			SecretRef: invv1.SecretKeyReference{Name: "wp-token", Key: "key"}, RateLimit: &invv1.RateLimit{RequestsPerMinute: 6000, Burst: 100}}}})
+	t.Cleanup(func() {
+		for i := len(w.stops) - 1; i >= 0; i-- {
+			w.stops[i]()
+		}
+		if t.Failed() {
+			t.Logf("manager logs:\n%s", w.logs.String())
+		}
+	})
+	return w
+}
+
+func (w *world) secret(name, value string) {
+	w.t.Helper()
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns}, StringData: map[string]string{"key": value}}
+	ctx := context.Background()
+	if err := k8s.Create(ctx, s); err != nil {
+		NewWithT(w.t).Expect(k8s.Update(ctx, s)).To(Succeed())
+	}
+}
+
+func (w *world) create(obj client.Object) {
+	w.t.Helper()
+	NewWithT(w.t).Expect(k8s.Create(context.Background(), obj)).To(Succeed())
+}
+
+// managerOptions tune one test manager.
+type managerOptions struct {
+	hooks controller.Hooks
+	// registry receives the controller's metrics; nil means a fresh one.
+	registry *prometheus.Registry
+	// wixURL overrides the sandbox (an unreachable provider).
+	wixURL string
+}
+
+// start runs a manager for the world's namespace with short test periods; it stops at the test's end or
+// when the returned function is called.
+func (w *world) start(o managerOptions) (stop func()) {
+	w.t.Helper()
+	g := NewWithT(w.t)
+	if o.registry == nil {
+		o.registry = prometheus.NewRegistry()
+	}
+	if o.wixURL == "" {
+		o.wixURL = w.wixURL
+	}
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:                 env.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{w.ns: {}}},
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+		Logger:                 zap.New(zap.WriteTo(w.logs), zap.UseDevMode(true)),
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = controller.Setup(mgr, controller.Options{
+		Workers: 2, ResyncPeriod: testResync, SendDeadline: testDeadline, ProviderPollInterval: 500 * time.Millisecond,
+		ProviderTimeout: time.Second, RetryBase: 300 * time.Millisecond, NewClient: providers.New, Registerer: o.registry,
+		BaseURLs: map[provider.Type]string{provider.Wix: o.wixURL, provider.WordPress: w.wpURL}, Hooks: o.hooks,
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = mgr.Start(ctx)
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	w.stops = append(w.stops, stop)
+	return stop
+}
+
+func (w *world) invitation(name string, p invv1.ProviderType, emails ...string) *invv1.SiteInvitation {
+	obj := &invv1.SiteInvitation{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns}, Spec: invv1.SiteInvitationSpec{
+		Provider: p, Emails: emails, RemovalPolicy: invv1.RemovalPolicyKeep}}
+	if p == invv1.ProviderWix {
+		obj.Spec.ProviderRef = invv1.ProviderReference{Kind: invv1.InvitationProviderKind, Name: "wix"}
+		obj.Spec.Site, obj.Spec.Roles = wixSite, []string{wixRole}
+	} else {
+		obj.Spec.ProviderRef = invv1.ProviderReference{Kind: invv1.InvitationProviderKind, Name: "wp"}
+		obj.Spec.Site, obj.Spec.Roles = wpSite, []string{"author"}
+	}
+	return obj
+}
+
+func (w *world) get(name string) *invv1.SiteInvitation {
+	obj := &invv1.SiteInvitation{}
+	NewWithT(w.t).Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: name}, obj)).To(Succeed())
+	return obj
+}
+
+// update applies change to the latest version of the object, retrying on conflicts.
+func (w *world) update(name string, change func(*invv1.SiteInvitation)) {
+	w.t.Helper()
+	NewWithT(w.t).Eventually(func() error {
+		obj := w.get(name)
+		change(obj)
+		return k8s.Update(context.Background(), obj)
+	}).WithTimeout(10 * time.Second).Should(Succeed())
+}
+
+// condition returns the object's condition of type typ as "Status/Reason", or "" if absent.
+func condition(obj *invv1.SiteInvitation, typ string) string {
+	c := meta.FindStatusCondition(obj.Status.Conditions, typ)
+	if c == nil {
+		return ""
+	}
+	return string(c.Status) + "/" + c.Reason
+}
+
+// eventually waits until check passes on the named object (bounded), and returns the object.
+func (w *world) eventually(name string, timeout time.Duration, check func(g Gomega, obj *invv1.SiteInvitation)) *invv1.SiteInvitation {
+	w.t.Helper()
+	var last *invv1.SiteInvitation
+	NewWithT(w.t).Eventually(func(g Gomega) {
+		last = w.get(name)
+		check(g, last)
+	}).WithTimeout(timeout).WithPolling(100 * time.Millisecond).Should(Succeed())
+	return last
+}
+
+func ready(g Gomega, obj *invv1.SiteInvitation) {
+	g.Expect(condition(obj, "Ready")).To(Equal("True/Succeeded"), "conditions: %+v", obj.Status.Conditions)
+	g.Expect(obj.Status.ObservedGeneration).To(Equal(obj.Generation))
+}
+
+func emails(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%02d@example.com", prefix, i)
+	}
+	return out
+}
+
+// exactlyOnce asserts, from the sandbox ledger, that each email got exactly one invitation email.
+func exactlyOnce(g Gomega, snap sandbox.Snapshot, site string, list []string) {
+	for _, e := range list {
+		g.ExpectWithOffset(1, snap.Invitations(site, e)).To(Equal(1), "invitations of %s", e)
+	}
+	g.ExpectWithOffset(1, snap.Duplicates).To(BeEmpty())
+}
+
+func (w *world) events() []eventsv1.Event {
+	var list eventsv1.EventList
+	NewWithT(w.t).Expect(k8s.List(context.Background(), &list, client.InNamespace(w.ns))).To(Succeed())
+	return list.Items
+}
+
+func hasEvent(evs []eventsv1.Event, reason string) bool {
+	for _, e := range evs {
+		if e.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(haystack, needle string) bool { return strings.Contains(haystack, needle) }
