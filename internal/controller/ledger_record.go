@@ -135,8 +135,8 @@ func settle(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation,
 	return unknown
 }
 
-const outcomeUnknownMessage = "no answer came back and Wix lists no pending invites, so this may or may not have been sent; " +
-	"set annotation invitations.siteops.dev/retry to a new value to send it (possibly again)"
+const outcomeUnknownMessage = "may have been sent: no answer came and Wix lists no pending invites; to resend, set annotation " +
+	invv1.RetryAnnotation
 
 // refresh moves sent entries to the state the provider shows and learns invite keys. listsPending says
 // whether absence means something: on WordPress.com a pending invite that is neither listed nor a member
