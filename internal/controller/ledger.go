@@ -62,21 +62,11 @@ func Compute(in PlanInput) Plan {
 		}
 	}
 	sent := make(map[string]bool, len(in.Status.Sent))
-	removedAwaiting := 0
 	for _, s := range in.Status.Sent {
 		if desired[s.Email] {
 			sent[s.Email] = true
-			continue
-		}
-		switch {
-		case in.Spec.RemovalPolicy != invv1.RemovalPolicyRevoke || s.State != invv1.InvitationPending:
-			p.Drop = append(p.Drop, s.Email)
-		case s.InviteID == "":
-			p.NeedKeys = append(p.NeedKeys, s.Email)
-			removedAwaiting++
-		default:
-			p.Revoke = append(p.Revoke, s)
-			removedAwaiting++
+		} else {
+			p.removed(s, in.Spec.RemovalPolicy)
 		}
 	}
 	failed := make(map[string]invv1.FailedInvitation, len(in.Status.Failed))
@@ -106,9 +96,21 @@ func Compute(in PlanInput) Plan {
 			p.NextAttempt = f.NextAttemptAt.Time
 		}
 	}
-	p.HoldSends = removedAwaiting > maxRemovedAwaitingRevoke
+	p.HoldSends = len(p.Revoke)+len(p.NeedKeys) > maxRemovedAwaitingRevoke
 	slices.Sort(p.Drop)
 	return p
+}
+
+// removed plans what happens to the sent entry of an email no longer in the spec.
+func (p *Plan) removed(s invv1.SentInvitation, policy invv1.RemovalPolicy) {
+	switch {
+	case policy != invv1.RemovalPolicyRevoke || s.State != invv1.InvitationPending:
+		p.Drop = append(p.Drop, s.Email)
+	case s.InviteID == "":
+		p.NeedKeys = append(p.NeedKeys, s.Email)
+	default:
+		p.Revoke = append(p.Revoke, s)
+	}
 }
 
 // dueForRetry says whether a failed email is sent again now: a retryable failure once its time has come;

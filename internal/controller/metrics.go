@@ -26,23 +26,24 @@ type Metrics struct {
 // manager; a fresh registry in tests).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	const ns = "invitation_operator"
+	const labelProvider, labelNamespace = "provider", "namespace"
 	m := &Metrics{
 		InvitesSent: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "invites_sent_total",
-			Help: "Invites the provider accepted."}, []string{"provider", "namespace"}),
+			Help: "Invites the provider accepted."}, []string{labelProvider, labelNamespace}),
 		Failures: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "invite_failures_total",
-			Help: "Emails a send did not invite, by reason."}, []string{"provider", "namespace", "reason"}),
+			Help: "Emails a send did not invite, by reason."}, []string{labelProvider, labelNamespace, "reason"}),
 		UnknownOutcomes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "unknown_outcomes_total",
-			Help: "Emails whose send got no usable answer (settled later, or recorded as OutcomeUnknown)."}, []string{"provider", "namespace"}),
+			Help: "Emails whose send got no usable answer (settled later, or recorded as OutcomeUnknown)."}, []string{labelProvider, labelNamespace}),
 		Revoked: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "invites_revoked_total",
-			Help: "Pending invites revoked (removalPolicy Revoke)."}, []string{"provider", "namespace"}),
+			Help: "Pending invites revoked (removalPolicy Revoke)."}, []string{labelProvider, labelNamespace}),
 		StatusWrites: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "status_writes_total",
-			Help: "SiteInvitation status writes."}, []string{"namespace"}),
+			Help: "SiteInvitation status writes."}, []string{labelNamespace}),
 		ProviderRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "provider_requests_total",
-			Help: "HTTP requests to providers, by operation and status code (0: no answer)."}, []string{"provider", "op", "code"}),
+			Help: "HTTP requests to providers, by operation and status code (0: no answer)."}, []string{labelProvider, "op", "code"}),
 		ProviderLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "provider_request_duration_seconds",
-			Help: "Latency of provider HTTP requests.", Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10)}, []string{"provider", "op"}),
+			Help: "Latency of provider HTTP requests.", Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10)}, []string{labelProvider, "op"}),
 		LimiterWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "rate_limiter_wait_seconds",
-			Help: "Time requests waited for the provider's shared rate limiter.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{"provider"}),
+			Help: "Time requests waited for the provider's shared rate limiter.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{labelProvider}),
 	}
 	reg.MustRegister(m.InvitesSent, m.Failures, m.UnknownOutcomes, m.Revoked, m.StatusWrites, m.ProviderRequests, m.ProviderLatency, m.LimiterWait)
 	return m

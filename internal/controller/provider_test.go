@@ -140,14 +140,14 @@ func TestSteadyStateWritesNothing(t *testing.T) {
 	w.create(w.invitation("shop", invv1.ProviderWix, emails("steady", 10)...))
 	w.create(w.invitation("blog", invv1.ProviderWordPress, emails("steady", 10)...))
 	shop := w.eventually("shop", 20*time.Second, ready)
-	blog := w.eventually("blog", 20*time.Second, ready)
+	w.eventually("blog", 20*time.Second, ready)
 	// Let the first refresh after the sends learn WordPress.com's invite keys (one write), then measure.
 	w.eventually("blog", 20*time.Second, func(g Gomega, o *invv1.SiteInvitation) {
 		for _, s := range o.Status.Sent {
 			g.Expect(s.InviteID).NotTo(BeEmpty())
 		}
 	})
-	blog = w.get("blog")
+	blog := w.get("blog")
 	wixBefore, wpBefore := w.wix.Snapshot().Calls, w.wp.Snapshot().Calls
 	time.Sleep(2*testResync + testResync/2)
 	g := NewWithT(t)

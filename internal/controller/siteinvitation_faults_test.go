@@ -156,7 +156,9 @@ func TestAcceptThenDrop(t *testing.T) {
 	exactlyOnce(g, w.wix.Snapshot(), wixSite, wixList) // the dropped batch was delivered once; nothing resent
 	g.Expect(hasEvent(w.events(), controller.ReasonOutcomeUnknown)).To(BeTrue())
 
-	w.update("shop", func(o *invv1.SiteInvitation) { o.Annotations = map[string]string{invv1.RetryAnnotation: "resend-unknown"} })
+	w.update("shop", func(o *invv1.SiteInvitation) {
+		o.Annotations = map[string]string{invv1.RetryAnnotation: "resend-unknown"}
+	})
 	w.eventually("shop", 30*time.Second, ready)
 	snap := w.wix.Snapshot()
 	for e := range failed {

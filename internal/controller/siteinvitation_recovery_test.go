@@ -30,7 +30,7 @@ func TestStatusLostIsAdopted(t *testing.T) {
 	g.Expect(k8s.Delete(context.Background(), w.get("blog"))).To(Succeed())
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8s.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: "blog"}, &invv1.SiteInvitation{}))
-	}).WithTimeout(10 * time.Second).Should(BeTrue(), "removalPolicy Keep: deletion does not wait")
+	}).WithTimeout(10*time.Second).Should(BeTrue(), "removalPolicy Keep: deletion does not wait")
 	w.create(w.invitation("blog", invv1.ProviderWordPress, list...))
 
 	obj := w.eventually("blog", 20*time.Second, ready)

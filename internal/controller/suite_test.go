@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -279,5 +278,3 @@ func hasEvent(evs []eventsv1.Event, reason string) bool {
 	}
 	return false
 }
-
-func contains(haystack, needle string) bool { return strings.Contains(haystack, needle) }
