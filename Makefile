@@ -114,3 +114,9 @@ GOBIN="$(LOCALBIN)" go install $${package} ;\
 mv "$(LOCALBIN)/$$(basename "$(1)" | sed 's/-$(3)$$//')" "$(1)" ;\
 }
 endef
+
+##@ Demo
+
+.PHONY: demo
+demo: ## Run the operator end to end locally: control plane, sandbox providers, manager, samples (Ctrl-C stops; DEMO_EXIT=1 exits when Ready).
+	hack/demo.sh

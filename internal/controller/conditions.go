@@ -75,14 +75,3 @@ func truncateMessage(s string) string {
 	}
 	return s[:limit-3] + "..."
 }
-
-func metav1ConditionStatus(ok bool) metav1.ConditionStatus {
-	if ok {
-		return metav1.ConditionTrue
-	}
-	return metav1.ConditionFalse
-}
-
-func condition(typ string, status metav1.ConditionStatus, reason, message string, generation int64) metav1.Condition {
-	return metav1.Condition{Type: typ, Status: status, Reason: reason, Message: truncateMessage(message), ObservedGeneration: generation}
-}

@@ -63,8 +63,7 @@ func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	v := viewOf(obj)
 	st := v.Status.DeepCopy()
 	c, wait := r.check(ctx, v, st)
-	ready := metav1ConditionStatus(c.Ready)
-	meta.SetStatusCondition(&st.Conditions, condition(TypeReady, ready, c.Reason, c.Message, obj.GetGeneration()))
+	setConditions(&st.Conditions, obj.GetGeneration(), c)
 	st.ObservedGeneration = obj.GetGeneration()
 	if !equality.Semantic.DeepEqual(*v.Status, *st) {
 		*v.Status = *st
@@ -88,13 +87,13 @@ func (r *ProviderReconciler) check(ctx context.Context, v providerView, st *invv
 	switch {
 	case errors.As(err, &ce):
 		st.SecretResourceVersion = ""
-		return conditionState{Reason: ce.Reason, Message: ce.Message}, r.PollInterval
+		return conditionState{Stalled: true, Reason: ce.Reason, Message: ce.Message}, r.PollInterval
 	case err != nil:
-		return conditionState{Reason: ReasonProviderNotReady, Message: err.Error()}, r.PollInterval
+		return conditionState{Reconciling: true, Reason: ReasonProviderNotReady, Message: err.Error()}, r.PollInterval
 	}
 	st.SecretResourceVersion = h.SecretVersion
 	if msg := h.Rejected(); msg != "" {
-		return conditionState{Reason: ReasonCredentialRejected, Message: "the provider rejected the credential: " + msg}, r.PollInterval
+		return conditionState{Stalled: true, Reason: ReasonCredentialRejected, Message: "the provider rejected the credential: " + msg}, r.PollInterval
 	}
 	prev := meta.FindStatusCondition(v.Status.Conditions, TypeReady)
 	stillGood := prev != nil && prev.Status == "True" && prev.ObservedGeneration == v.Object.GetGeneration() &&
@@ -115,9 +114,9 @@ func (r *ProviderReconciler) check(ctx context.Context, v providerView, st *invv
 	case errors.As(err, &cred):
 		h.MarkRejected(cred.Message)
 		logf.FromContext(ctx).Info("Provider rejected the credential", "provider", v.Key, "status", cred.StatusCode)
-		return conditionState{Reason: ReasonCredentialRejected, Message: "the provider rejected the credential: " + err.Error()}, r.PollInterval
+		return conditionState{Stalled: true, Reason: ReasonCredentialRejected, Message: "the provider rejected the credential: " + err.Error()}, r.PollInterval
 	}
-	return conditionState{Reason: ReasonProviderNotReady, Message: fmt.Sprintf("checking the credential failed: %v", err)}, r.PollInterval
+	return conditionState{Reconciling: true, Reason: ReasonProviderNotReady, Message: fmt.Sprintf("checking the credential failed: %v", err)}, r.PollInterval
 }
 
 func (r *ProviderReconciler) resync() time.Duration {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
@@ -90,4 +91,31 @@ func buildControlPlane(root string) (string, error) {
 		return "", fmt.Errorf("hack/controlplane.sh: %w", err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// WriteKubeconfig writes a kubeconfig for an administrator of the control plane to path. With impersonate
+// (e.g. "system:serviceaccount:ns:name") every request is made as that identity instead, so its RBAC is
+// what applies.
+func (e *Env) WriteKubeconfig(path, impersonate string) error {
+	user, err := e.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	kc, err := user.KubeConfig()
+	if err != nil {
+		return err
+	}
+	if impersonate != "" {
+		cfg, err := clientcmd.Load(kc)
+		if err != nil {
+			return err
+		}
+		for _, ai := range cfg.AuthInfos {
+			ai.Impersonate = impersonate
+		}
+		if kc, err = clientcmd.Write(*cfg); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(path, kc, 0o600)
 }
