@@ -67,7 +67,7 @@ go build -o "$demo/localcluster" ./hack/localcluster
 
 step "Starting kube-apiserver and etcd, installing the CRDs"
 rm -f "$KUBECONFIG"
-"$demo/localcluster" --kubeconfig "$KUBECONFIG" >"$demo/localcluster.log" 2>&1 &
+"$demo/localcluster" --write-kubeconfig "$KUBECONFIG" >"$demo/localcluster.log" 2>&1 &
 started+=($!)
 wait_for "the control plane" 120 grep -q '^ready' "$demo/localcluster.log"
 kubectl get crd siteinvitations.invitations.siteops.dev >/dev/null

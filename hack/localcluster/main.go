@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", "bin/demo/kubeconfig", "Where to write the administrator's kubeconfig.")
+	kubeconfig := flag.String("write-kubeconfig", "bin/demo/kubeconfig", "Where to write the administrator's kubeconfig.")
 	flag.Parse()
 	if err := run(*kubeconfig); err != nil {
 		fmt.Fprintln(os.Stderr, "localcluster:", err)
