@@ -10,11 +10,11 @@ $(LOCALBIN):
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
-KUSTOMIZE_VERSION ?= v5.7.1
+HELM_VERSION ?= v4.3.1
 
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
-KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 
 # Tests run with the race detector; override for a quick local run: make test GO_TEST_FLAGS=
 GO_TEST_FLAGS ?= -race
@@ -36,8 +36,11 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate CRDs and RBAC from the kubebuilder markers.
+manifests: controller-gen ## Generate CRDs and RBAC from the kubebuilder markers (also into the Helm chart).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	rm -f charts/invitation-operator/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/invitation-operator/crds/
+	cp config/rbac/role.yaml charts/invitation-operator/files/role.yaml
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods from the kubebuilder markers.
@@ -81,6 +84,11 @@ verify: manifests generate ## Fail if generated code, manifests or go.mod are st
 build: manifests generate fmt vet ## Build the manager binary into bin/manager.
 	go build -trimpath -o $(LOCALBIN)/manager ./cmd/manager
 
+.PHONY: build-installer
+build-installer: manifests ## Write dist/install.yaml: CRDs, RBAC and the manager (kubectl kustomize config/default).
+	mkdir -p dist
+	kubectl kustomize config/default > dist/install.yaml
+
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against the cluster in your kubeconfig.
 	go run ./cmd/manager
@@ -97,10 +105,10 @@ golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into ./bin.
 $(GOLANGCI_LINT): $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
 
-.PHONY: kustomize
-kustomize: $(KUSTOMIZE) ## Install kustomize into ./bin.
-$(KUSTOMIZE): $(LOCALBIN)
-	$(call go-install-tool,$(KUSTOMIZE),sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+.PHONY: helm
+helm: $(HELM) ## Install helm into ./bin.
+$(HELM): $(LOCALBIN)
+	$(call go-install-tool,$(HELM),helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
 
 # go-install-tool installs package $(2) at version $(3) as the binary $(1), named with its version so that a
 # version bump in this file installs the new one.

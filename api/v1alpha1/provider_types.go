@@ -139,8 +139,10 @@ type ClusterInvitationProviderSpec struct {
 
 // ProviderStatus is what the operator found when it checked the provider's credential.
 type ProviderStatus struct {
-	// observedGeneration is the spec generation the conditions describe.
+	// observedGeneration is the spec generation the conditions describe; 0 until checked (so a new
+	// provider reads as in progress).
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// conditions holds Ready: the Secret and key exist, the credential is well formed and, where the
@@ -180,6 +182,7 @@ type InvitationProvider struct {
 
 	// status reports whether the credential works.
 	// +optional
+	// +kubebuilder:default={}
 	Status ProviderStatus `json:"status,omitempty"`
 }
 
@@ -213,6 +216,7 @@ type ClusterInvitationProvider struct {
 
 	// status reports whether the credential works.
 	// +optional
+	// +kubebuilder:default={}
 	Status ProviderStatus `json:"status,omitempty"`
 }
 

@@ -309,8 +309,11 @@ type InvitationSummary struct {
 // at most 500 desired emails plus 50 awaiting revocation, ≈ 650 B each. The total stays under 768 KiB,
 // which a test asserts against the API server.
 type SiteInvitationStatus struct {
-	// observedGeneration is the spec generation that was fully processed.
+	// observedGeneration is the spec generation that was fully processed; 0 until the first one is.
+	// The default makes a brand-new object read as in progress (kstatus, Flux) before the operator
+	// has written anything.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// conditions are Ready, Reconciling and Stalled (kstatus conventions).
@@ -377,6 +380,7 @@ type SiteInvitation struct {
 
 	// status is what the operator sent, what failed and why.
 	// +optional
+	// +kubebuilder:default={}
 	Status SiteInvitationStatus `json:"status,omitempty"`
 }
 
