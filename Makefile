@@ -67,8 +67,8 @@ controlplane: ## Build kube-apiserver and etcd from pinned Go modules into bin/k
 	@hack/controlplane.sh >/dev/null
 
 .PHONY: test
-test: manifests generate fmt vet controlplane ## Run all tests (race detector on) against a real API server.
-	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go test $(GO_TEST_FLAGS) $(GO_TEST_PKGS)
+test: manifests generate fmt vet controlplane helm ## Run all tests (race detector on) against a real API server.
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$(HELM)" go test $(GO_TEST_FLAGS) $(GO_TEST_PKGS)
 
 .PHONY: verify
 verify: manifests generate ## Fail if generated code, manifests or go.mod are stale.
