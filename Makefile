@@ -16,8 +16,9 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 
-# Tests run with the race detector; override for a quick local run: make test GO_TEST_FLAGS=
-GO_TEST_FLAGS ?= -race
+# Tests run with the race detector and never from the cache (some read YAML through kubectl and helm,
+# which the Go test cache cannot see); for a quick local run: make test GO_TEST_FLAGS=
+GO_TEST_FLAGS ?= -race -count=1
 GO_TEST_PKGS ?= ./...
 
 # Setting SHELL to bash allows bash commands to be executed by recipes.
