@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -43,6 +44,12 @@ type options struct {
 	providerPoll    time.Duration
 	providerTimeout time.Duration
 	shardSelector   string
+	retryBase       time.Duration
+	apiQPS          float64
+	apiBurst        int
+	leaseDuration   time.Duration
+	renewDeadline   time.Duration
+	retryPeriod     time.Duration
 	wixBaseURL      string
 	wpBaseURL       string
 	zap             zap.Options
@@ -74,6 +81,13 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.wixBaseURL, "wix-base-url", "", "Send every Wix call to this base URL instead of the real API (sandbox, local runs).")
 	fs.StringVar(&o.wpBaseURL, "wordpress-base-url", "",
 		"Send every WordPress.com call to this base URL instead of the real API (sandbox, local runs).")
+	fs.Float64Var(&o.apiQPS, "kube-api-qps", 50, "Queries per second the manager may make to the Kubernetes API.")
+	fs.IntVar(&o.apiBurst, "kube-api-burst", 300, "Burst of queries the manager may make to the Kubernetes API.")
+	fs.DurationVar(&o.retryBase, "retry-base", controller.DefaultRetryBase,
+		"First delay after a transient provider failure; doubles per attempt up to an hour.")
+	fs.DurationVar(&o.leaseDuration, "leader-election-lease-duration", 15*time.Second, "How long a leader's Lease lasts without renewal.")
+	fs.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew.")
+	fs.DurationVar(&o.retryPeriod, "leader-election-retry-period", 2*time.Second, "How often candidates try to acquire or renew the Lease.")
 	o.zap.BindFlags(fs)
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "Path to a kubeconfig; only needed out of cluster.")
 	if err := fs.Parse(args); err != nil {
@@ -107,13 +121,16 @@ func run(args []string) error {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(invv1.AddToScheme(scheme))
 
-	cfg, err := config.GetConfigWithContext("")
+	var cfg *rest.Config
 	if o.kubeconfig != "" {
 		cfg, err = clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+	} else {
+		cfg, err = config.GetConfigWithContext("")
 	}
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
+	cfg.QPS, cfg.Burst = float32(o.apiQPS), o.apiBurst
 
 	metricsOpts := metricsserver.Options{
 		BindAddress:   o.metricsAddr,
@@ -144,6 +161,9 @@ func run(args []string) error {
 		LeaderElectionNamespace:       o.leaderElectNS,
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         cacheOpts,
+		LeaseDuration:                 &o.leaseDuration,
+		RenewDeadline:                 &o.renewDeadline,
+		RetryPeriod:                   &o.retryPeriod,
 		GracefulShutdownTimeout:       &shutdown,
 	})
 	if err != nil {
@@ -151,7 +171,7 @@ func run(args []string) error {
 	}
 	if _, err := controller.Setup(mgr, controller.Options{
 		Workers: o.workers, ResyncPeriod: o.resync, SendDeadline: o.sendDeadline, ProviderPollInterval: o.providerPoll,
-		ProviderTimeout: o.providerTimeout, NewClient: providers.New, Registerer: ctrlmetrics.Registry,
+		ProviderTimeout: o.providerTimeout, RetryBase: o.retryBase, NewClient: providers.New, Registerer: ctrlmetrics.Registry,
 		BaseURLs: map[provider.Type]string{provider.Wix: o.wixBaseURL, provider.WordPress: o.wpBaseURL},
 	}); err != nil {
 		return err

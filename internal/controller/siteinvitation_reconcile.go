@@ -28,6 +28,9 @@ type pass struct {
 	cause conditionState // set when a provider problem ends the pass
 	// requestFailure is set when the provider refused a whole send as it stands.
 	requestFailure *failure
+	// sent and failed gather this pass' send results for its events.
+	sent   []string
+	failed map[string][]string
 }
 
 func (p *pass) wakeAt(t time.Time) {
@@ -45,6 +48,7 @@ func (r *SiteInvitationReconciler) reconcile(ctx context.Context, obj *invv1.Sit
 			Message: "the provider rejected the credential of " + h.Key + "; fix its Secret: " + msg}, 0)
 	}
 	steps := []func(context.Context, *pass) error{r.settleInFlight, r.revokeRemoved, r.sendMissing, r.refreshPending}
+	defer r.sendEvents(p)
 	for _, step := range steps {
 		if err := step(ctx, p); err != nil {
 			if errors.Is(err, errStop) {

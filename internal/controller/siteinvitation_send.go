@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -263,24 +264,20 @@ func (r *SiteInvitationReconciler) writeOutcome(ctx context.Context, p *pass, id
 	}
 }
 
-// report emits the events and metrics of a send.
+// report counts a send in the metrics and gathers its events; they are emitted once per reconcile
+// (sendEvents), not once per batch: one API write instead of one per batch.
 func (r *SiteInvitationReconciler) report(p *pass, res sendResult) {
 	ns, ptype := p.obj.Namespace, string(p.h.Type)
-	if len(res.sent) > 0 {
-		emails := make([]string, len(res.sent))
-		for i, o := range res.sent {
-			emails[i] = o.Email
-		}
-		r.Metrics.InvitesSent.WithLabelValues(ptype, ns).Add(float64(len(res.sent)))
-		r.Recorder.Eventf(p.obj, nil, "Normal", "InvitesSent", "Send", "Sent %d invites: %s", len(res.sent), maskList(emails))
+	for _, o := range res.sent {
+		p.sent = append(p.sent, o.Email)
 	}
-	byReason := map[string][]string{}
+	r.Metrics.InvitesSent.WithLabelValues(ptype, ns).Add(float64(len(res.sent)))
+	if p.failed == nil {
+		p.failed = map[string][]string{}
+	}
 	for e, f := range res.failed {
-		byReason[f.Reason] = append(byReason[f.Reason], e)
-	}
-	for reason, emails := range byReason {
-		r.Metrics.Failures.WithLabelValues(ptype, ns, reason).Add(float64(len(emails)))
-		r.Recorder.Eventf(p.obj, nil, "Warning", "InviteFailed", "Send", "%d not invited (%s): %s", len(emails), reason, maskList(emails))
+		p.failed[f.Reason] = append(p.failed[f.Reason], e)
+		r.Metrics.Failures.WithLabelValues(ptype, ns, f.Reason).Inc()
 	}
 	if res.err != nil && provider.Classify(res.err) == provider.KindCredential {
 		r.Recorder.Eventf(p.obj, nil, "Warning", p.cause.Reason, "Send", "%s", res.err.Error())
@@ -289,5 +286,22 @@ func (r *SiteInvitationReconciler) report(p *pass, res sendResult) {
 		r.Metrics.UnknownOutcomes.WithLabelValues(ptype, ns).Add(float64(len(res.unknown)))
 		r.Recorder.Eventf(p.obj, nil, "Warning", "OutcomeUnknown", "Send",
 			"No usable answer for %d invites (%s); settling after the send deadline", len(res.unknown), maskList(res.unknown))
+	}
+}
+
+// sendEvents emits what this reconcile's sends did: one event for the invites sent, one per failure reason.
+func (r *SiteInvitationReconciler) sendEvents(p *pass) {
+	if len(p.sent) > 0 {
+		r.Recorder.Eventf(p.obj, nil, "Normal", "InvitesSent", "Send", "Sent %d invites: %s", len(p.sent), maskList(p.sent))
+	}
+	reasons := make([]string, 0, len(p.failed))
+	for reason := range p.failed {
+		reasons = append(reasons, reason)
+	}
+	slices.Sort(reasons)
+	for _, reason := range reasons {
+		emails := p.failed[reason]
+		slices.Sort(emails)
+		r.Recorder.Eventf(p.obj, nil, "Warning", "InviteFailed", "Send", "%d not invited (%s): %s", len(emails), reason, maskList(emails))
 	}
 }
