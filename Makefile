@@ -129,3 +129,14 @@ endef
 .PHONY: demo
 demo: ## Run the operator end to end locally: control plane, sandbox providers, manager, samples (Ctrl-C stops; DEMO_EXIT=1 exits when Ready).
 	hack/demo.sh
+
+##@ Scale and chaos
+
+.PHONY: bench
+bench: controlplane ## Scale run: 100, 1000 and 3000 SiteInvitations x 20 emails against sandbox providers; figures in bin/bench, plot in docs/.
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go run ./test/bench -sizes $${BENCH_SIZES:-100,1000,3000} -out bin/bench/results.json
+	go run ./test/bench/plot -in bin/bench/results.json -out docs/benchmarks.svg
+
+.PHONY: chaos
+chaos: controlplane ## Chaos run: faults, SIGKILLed managers, a killed leader; fails on any duplicate or lost invite.
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go run ./test/chaos -logs bin/chaos

@@ -10,6 +10,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/go-logr/logr"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/siteops/invitation-operator/internal/testenv"
 )
 
@@ -25,6 +28,7 @@ func main() {
 func run(kubeconfig string) error {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	logf.SetLogger(logr.Discard())
 	env, err := testenv.Start()
 	if err != nil {
 		return err

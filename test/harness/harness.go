@@ -19,11 +19,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/provider/sandbox"
@@ -60,6 +62,7 @@ type Harness struct {
 
 // Start brings up the control plane and the sandboxes.
 func Start(o Options) (*Harness, error) {
+	logf.SetLogger(logr.Discard()) // the control plane's own chatter is not the run's output
 	env, err := testenv.Start()
 	if err != nil {
 		return nil, err
