@@ -142,7 +142,9 @@ func run(args []string) error {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	cacheOpts := cache.Options{}
+	// managedFields are never read by the operator; not caching them saves a third of the memory a
+	// SiteInvitation takes in the informer cache (docs/benchmarks.md).
+	cacheOpts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
 	if o.shardSelector != "" {
 		sel, err := labels.Parse(o.shardSelector)
 		if err != nil {

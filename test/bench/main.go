@@ -59,6 +59,7 @@ type Result struct {
 	SteadyWrites     float64 `json:"steadyStateStatusWrites"`
 	SteadyCalls      int     `json:"steadyStateProviderCalls"`
 	SteadySeconds    float64 `json:"steadyStateSeconds"`
+	KeysLearnedSecs  float64 `json:"keysLearnedSeconds"`
 	Duplicates       int     `json:"duplicateInvites"`
 	NotReady         int     `json:"notReady"`
 	ShardedSeconds   float64 `json:"shardedSeconds,omitempty"`
@@ -302,9 +303,20 @@ func runManager(c config, n int) (Result, error) {
 	api, _ := m.Metric("rest_client_requests_total")
 	r.StatusWritesPer, r.APIRequestsPer = writes/float64(n), api/float64(n)
 
-	// Steady state: after one resync period (the first look at the provider after the sends records
-	// WordPress.com's invite keys), two resync periods in which nothing changes.
-	time.Sleep(c.resync + c.resync/5)
+	// Steady state begins once nothing is left to learn: the first look at the provider after the sends
+	// records WordPress.com's invite keys (one write per WordPress.com object). Then two resync periods
+	// must pass without a write.
+	if _, err := h.WaitFor(ctx, n, func(o *invv1.SiteInvitation) bool {
+		for _, s := range o.Status.Sent {
+			if s.InviteID == "" {
+				return false
+			}
+		}
+		return true
+	}, time.Second); err != nil {
+		return r, fmt.Errorf("invite keys: %w", err)
+	}
+	r.KeysLearnedSecs = time.Since(begin).Seconds()
 	writes, _ = m.Metric("invitation_operator_status_writes_total")
 	callsBefore := totalCalls(h.Wix.Snapshot()) + totalCalls(h.WP.Snapshot())
 	steady := 2*c.resync + c.resync/2
