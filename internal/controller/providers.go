@@ -239,13 +239,6 @@ func credentialShape(raw []byte) (string, string) {
 	return s, ""
 }
 
-func (p *Providers) entry(key string) *providerEntry {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.init()
-	return p.entries[key]
-}
-
 // Rejected returns the provider's message when it rejected this credential; no call is made with it until
 // the Secret changes.
 func (h *Handle) Rejected() string {
@@ -266,17 +259,29 @@ func (h *Handle) MarkRejected(message string) {
 	}
 	h.p.mu.Unlock()
 	select {
-	case h.p.WakeChannel(h.view.Kind) <- event.GenericEvent{Object: h.view.Object}:
+	case h.p.WakeChannel(h.view.Kind) <- event.GenericEvent{Object: wakeObject(h.view)}:
 	default: // a wake-up is already queued
 	}
 }
 
 // NotBefore returns the time before which no call may be made (a provider's Retry-After), or zero.
 func (h *Handle) NotBefore() time.Time {
-	if e := h.p.entry(h.Key); e != nil {
+	h.p.mu.Lock()
+	defer h.p.mu.Unlock()
+	if e := h.p.entries[h.Key]; e != nil {
 		return e.notBefore
 	}
 	return time.Time{}
+}
+
+// wakeObject returns a new object naming the provider of v. The event handler reads it on another
+// goroutine, so it must not be the caller's object, which the caller goes on to decode status into.
+func wakeObject(v providerView) client.Object {
+	meta := metav1.ObjectMeta{Name: v.Object.GetName(), Namespace: v.Object.GetNamespace()}
+	if v.Kind == invv1.ClusterInvitationProviderKind {
+		return &invv1.ClusterInvitationProvider{ObjectMeta: meta}
+	}
+	return &invv1.InvitationProvider{ObjectMeta: meta}
 }
 
 // Hold makes every caller of this provider wait until t.
