@@ -56,8 +56,8 @@ func run(args []string) error {
 	wp := sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens, Latency: *latency})
 	if *faultRate > 0 {
 		for i, f := range []*sandbox.Faults{wix.Faults(), wp.Faults()} {
-			*f = *sandbox.NewFaults(*seed + uint64(i))
-			f.SetRandom(&sandbox.RandomFaults{Rate: *faultRate, Kinds: strings.Split(*faultKinds, ","), RetryAfter: *retryAfter})
+			f.SetRandom(&sandbox.RandomFaults{Rate: *faultRate, Kinds: strings.Split(*faultKinds, ","), RetryAfter: *retryAfter,
+				Seed: *seed + uint64(i)})
 		}
 	}
 	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -277,11 +277,11 @@ func (h *Handle) NotBefore() time.Time {
 // wakeObject returns a new object naming the provider of v. The event handler reads it on another
 // goroutine, so it must not be the caller's object, which the caller goes on to decode status into.
 func wakeObject(v providerView) client.Object {
-	meta := metav1.ObjectMeta{Name: v.Object.GetName(), Namespace: v.Object.GetNamespace()}
+	om := metav1.ObjectMeta{Name: v.Object.GetName(), Namespace: v.Object.GetNamespace()}
 	if v.Kind == invv1.ClusterInvitationProviderKind {
-		return &invv1.ClusterInvitationProvider{ObjectMeta: meta}
+		return &invv1.ClusterInvitationProvider{ObjectMeta: om}
 	}
-	return &invv1.InvitationProvider{ObjectMeta: meta}
+	return &invv1.InvitationProvider{ObjectMeta: om}
 }
 
 // Hold makes every caller of this provider wait until t.

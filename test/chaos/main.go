@@ -89,14 +89,15 @@ func run(c config) ([]Verdict, error) {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(c.seed, c.seed>>1))
-	v1, err := phase(c, "single manager, SIGKILLed", rng, func(h *harness.Harness, bin string, ctx context.Context) (int, error) {
+	v1, err := phase(c, "single manager, SIGKILLed", func(h *harness.Harness, bin string, ctx context.Context) (int, error) {
 		return killLoop(c, h, bin, rng)
 	})
 	if err != nil {
 		return nil, err
 	}
 	c.objects /= 2
-	v2, err := phase(c, "two managers, leader killed", rng, func(h *harness.Harness, bin string, ctx context.Context) (int, error) {
+	c.seed++
+	v2, err := phase(c, "two managers, leader killed", func(h *harness.Harness, bin string, ctx context.Context) (int, error) {
 		return leaderLoop(c, h, bin, rng)
 	})
 	if err != nil {
@@ -110,10 +111,10 @@ func managerArgs(extra ...string) []string {
 		"--provider-poll-interval=1s", "--kube-api-qps=200", "--kube-api-burst=400", "--concurrency=4"}, extra...)
 }
 
-func phase(c config, name string, rng *rand.Rand, disrupt func(*harness.Harness, string, context.Context) (int, error)) (Verdict, error) {
+func phase(c config, name string, disrupt func(*harness.Harness, string, context.Context) (int, error)) (Verdict, error) {
 	v := Verdict{Phase: name, Objects: c.objects, Emails: c.objects * c.emails}
 	h, err := harness.Start(harness.Options{Sites: max(c.objects/10, 1), Latency: 5 * time.Millisecond,
-		Faults: &sandbox.RandomFaults{Rate: c.faultRate, Kinds: []string{"5xx", "429", "drop"}, RetryAfter: 1}})
+		Faults: &sandbox.RandomFaults{Rate: c.faultRate, Kinds: []string{"5xx", "429", "drop"}, RetryAfter: 1, Seed: c.seed}})
 	if err != nil {
 		return v, err
 	}

@@ -35,6 +35,9 @@ import (
 // Namespace is where the harness puts providers and SiteInvitations.
 const Namespace = "load"
 
+// secretKey is the key of the credential in each provider's Secret.
+const secretKey = "key"
+
 // Options shape one run.
 type Options struct {
 	// Sites per provider type in the sandbox (objects are spread over them).
@@ -93,8 +96,10 @@ func Start(o Options) (*Harness, error) {
 	h.Wix = sandbox.NewWix(sandbox.WixOptions{Sites: wixSites, APIKeys: seed.Wix.APIKeys, Latency: o.Latency})
 	h.WP = sandbox.NewWordPress(sandbox.WordPressOptions{Sites: wpSites, Tokens: seed.WordPress.Tokens, Latency: o.Latency})
 	if o.Faults != nil {
+		wp := *o.Faults
+		wp.Seed++ // the two sandboxes draw different faults
 		h.Wix.Faults().SetRandom(o.Faults)
-		h.WP.Faults().SetRandom(o.Faults)
+		h.WP.Faults().SetRandom(&wp)
 	}
 	for _, s := range []http.Handler{h.Wix, h.WP} {
 		srv := httptest.NewServer(s)
@@ -123,7 +128,7 @@ func (h *Harness) Setup(ctx context.Context, providersPerType int) error {
 	secrets := map[string]string{"wix": seed.Wix.APIKeys[0].Secret, "wp": seed.WordPress.Tokens[0].Secret}
 	for name, value := range secrets {
 		if err := h.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: Namespace},
-			StringData: map[string]string{"key": value}}); err != nil {
+			StringData: map[string]string{secretKey: value}}); err != nil {
 			return err
 		}
 	}
@@ -132,10 +137,10 @@ func (h *Harness) Setup(ctx context.Context, providersPerType int) error {
 		for _, p := range []invv1.InvitationProvider{
 			{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("wix-%d", i), Namespace: Namespace}, Spec: invv1.InvitationProviderSpec{
 				ProviderSpec: invv1.ProviderSpec{Wix: &invv1.WixProviderSpec{AccountID: seed.Wix.APIKeys[0].AccountID},
-					SecretRef: invv1.SecretKeyReference{Name: "wix", Key: "key"}, RateLimit: limit}}},
+					SecretRef: invv1.SecretKeyReference{Name: "wix", Key: secretKey}, RateLimit: limit}}},
 			{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("wp-%d", i), Namespace: Namespace}, Spec: invv1.InvitationProviderSpec{
 				ProviderSpec: invv1.ProviderSpec{WordPress: &invv1.WordPressProviderSpec{},
-					SecretRef: invv1.SecretKeyReference{Name: "wp", Key: "key"}, RateLimit: limit}}},
+					SecretRef: invv1.SecretKeyReference{Name: "wp", Key: secretKey}, RateLimit: limit}}},
 		} {
 			if err := h.Client.Create(ctx, &p); err != nil {
 				return err

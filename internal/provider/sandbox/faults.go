@@ -58,12 +58,16 @@ type RandomFaults struct {
 	Kinds []string
 	// RetryAfter is the Retry-After of injected 429s, in seconds.
 	RetryAfter int
+	// Seed makes the choices reproducible: the same seed and the same order of requests give the same faults.
+	Seed uint64
 }
 
 // NewFaults returns an empty schedule whose random choices follow seed.
 func NewFaults(seed uint64) *Faults {
-	return &Faults{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return &Faults{rng: newRand(seed)}
 }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
 
 // Add schedules f.
 func (fs *Faults) Add(f Fault) {
@@ -72,11 +76,14 @@ func (fs *Faults) Add(f Fault) {
 	fs.list = append(fs.list, &f)
 }
 
-// SetRandom injects faults at random into every later request; nil stops it.
+// SetRandom injects faults at random into every later request, choosing from r.Seed on; nil stops it.
 func (fs *Faults) SetRandom(r *RandomFaults) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.random = r
+	if r != nil {
+		fs.rng = newRand(r.Seed)
+	}
 }
 
 // Clear removes every scheduled and random fault.

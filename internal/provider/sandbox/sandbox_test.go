@@ -210,3 +210,29 @@ func TestFaultsApplyAsScheduled(t *testing.T) {
 		t.Fatalf("429s must not deliver: %d", got)
 	}
 }
+
+// TestRandomFaultsFollowTheSeed: a chaos run is reproducible from its printed seed.
+func TestRandomFaultsFollowTheSeed(t *testing.T) {
+	t.Parallel()
+	statuses := func(seed uint64) string {
+		w, u := wixServer(t, sandbox.WixOptions{})
+		w.Faults().SetRandom(&sandbox.RandomFaults{Rate: 0.5, Kinds: []string{"5xx", "429"}, RetryAfter: 1, Seed: seed})
+		h := map[string]string{"Authorization": wixKey, "wix-site-id": wixSite, "Content-Type": "application/json"}
+		got := make([]string, 0, 40)
+		for range 40 {
+			status, _ := do(t, http.MethodPost, u+"/invites/site-invite/bulk", h, bulkBody)
+			got = append(got, http.StatusText(status))
+		}
+		return strings.Join(got, ",")
+	}
+	a, b, c := statuses(42), statuses(42), statuses(43)
+	if a != b {
+		t.Fatalf("the same seed gave different faults:\n%s\n%s", a, b)
+	}
+	if a == c {
+		t.Fatalf("different seeds gave the same 40 answers: %s", a)
+	}
+	if n := strings.Count(a, "OK"); n < 8 || n > 32 {
+		t.Fatalf("rate 0.5 over 40 requests gave %d successes: %s", n, a)
+	}
+}

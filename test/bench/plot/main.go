@@ -53,7 +53,7 @@ func svg(date string, rs []result) string {
 	yT := func(t float64) float64 { return h - bottom - t/maxT*(h-top-bottom) }
 	yM := func(m float64) float64 { return h - bottom - m/maxM*(h-top-bottom) }
 	line := func(color string, pt func(r result) (float64, float64)) string {
-		var pts []string
+		pts := make([]string, 0, len(rs))
 		var dots strings.Builder
 		for _, r := range rs {
 			px, py := pt(r)
