@@ -35,6 +35,7 @@ type options struct {
 	metricsAddr     string
 	secureMetrics   bool
 	probeAddr       string
+	pprofAddr       string
 	leaderElection  bool
 	leaderElectNS   string
 	kubeconfig      string
@@ -63,6 +64,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.secureMetrics, "metrics-secure", true,
 		"Serve metrics over HTTPS with Kubernetes authentication and authorization.")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0",
+		"Address of the Go profiler (/debug/pprof/), e.g. 127.0.0.1:6060; 0 disables it. Never expose it outside the Pod.")
 	_, inCluster := os.LookupEnv("KUBERNETES_SERVICE_HOST")
 	fs.BoolVar(&o.leaderElection, "leader-elect", inCluster,
 		"Elect a leader so only one replica reconciles. Default: on in a cluster, off out of cluster.")
@@ -158,6 +161,7 @@ func run(args []string) error {
 		Scheme:                        scheme,
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        o.probeAddr,
+		PprofBindAddress:              o.pprofAddr,
 		LeaderElection:                o.leaderElection,
 		LeaderElectionID:              "invitation-operator.invitations.siteops.dev",
 		LeaderElectionNamespace:       o.leaderElectNS,

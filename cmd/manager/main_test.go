@@ -29,7 +29,8 @@ func freePort(t *testing.T) int {
 }
 
 // TestManagerServesProbesAndStopsOnSIGTERM builds the real binary, runs it against the test API server and
-// checks what a kubelet would: the probes answer, and SIGTERM ends the process cleanly.
+// checks what a kubelet would: the probes answer (and the profiler, when asked for), and SIGTERM ends the
+// process cleanly.
 func TestManagerServesProbesAndStopsOnSIGTERM(t *testing.T) {
 	g := NewWithT(t)
 	env, err := testenv.Start()
@@ -49,17 +50,17 @@ func TestManagerServesProbesAndStopsOnSIGTERM(t *testing.T) {
 	kcPath := filepath.Join(dir, "kubeconfig")
 	g.Expect(os.WriteFile(kcPath, kubeconfig, 0o600)).To(Succeed())
 
-	probe := freePort(t)
+	probe, pprof := freePort(t), freePort(t)
 	cmd := exec.Command(bin, "--kubeconfig", kcPath, fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe),
-		"--metrics-bind-address=0")
+		"--metrics-bind-address=0", fmt.Sprintf("--pprof-bind-address=127.0.0.1:%d", pprof))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	g.Expect(cmd.Start()).To(Succeed())
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 
-	for _, path := range []string{"/healthz", "/readyz"} {
-		url := fmt.Sprintf("http://127.0.0.1:%d%s", probe, path)
+	for _, url := range []string{fmt.Sprintf("http://127.0.0.1:%d/healthz", probe), fmt.Sprintf("http://127.0.0.1:%d/readyz", probe),
+		fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap", pprof)} {
 		g.Eventually(func() (int, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()

@@ -8,9 +8,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,6 +41,7 @@ type config struct {
 	shards    bool
 	out       string
 	timeout   time.Duration
+	profile   time.Duration
 }
 
 // Result is one size's figures.
@@ -81,6 +85,8 @@ func main() {
 	flag.BoolVar(&c.shards, "shards", true, "Also run two sharded managers on the 1000-object size (or the largest below).")
 	flag.StringVar(&c.out, "out", "bin/bench/results.json", "Where to write the JSON results.")
 	flag.DurationVar(&c.timeout, "timeout", 20*time.Minute, "Bound on each run.")
+	flag.DurationVar(&c.profile, "profile", 0,
+		"When set, take a CPU profile of this length from the start of each manager run, and a heap profile once it converged (pprof files beside -out).")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -279,7 +285,12 @@ func runManager(c config, n int) (Result, error) {
 	if err != nil {
 		return r, err
 	}
-	m, err := h.StartManager(bin, filepath.Join(filepath.Dir(c.out), fmt.Sprintf("manager-%d.log", n)), managerArgs(c)...)
+	args, pprof := managerArgs(c), ""
+	if c.profile > 0 {
+		pprof = fmt.Sprintf("127.0.0.1:%d", harness.FreePort())
+		args = append(args, "--pprof-bind-address="+pprof)
+	}
+	m, err := h.StartManager(bin, filepath.Join(filepath.Dir(c.out), fmt.Sprintf("manager-%d.log", n)), args...)
 	if err != nil {
 		return r, err
 	}
@@ -291,6 +302,13 @@ func runManager(c config, n int) (Result, error) {
 	}
 
 	begin := time.Now()
+	profiled := make(chan error, 1)
+	if pprof != "" {
+		go func() {
+			profiled <- fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprof, int(c.profile.Seconds())),
+				filepath.Join(filepath.Dir(c.out), fmt.Sprintf("cpu-%d.pprof", n)))
+		}()
+	}
 	if err := createAll(ctx, h, c, n, nil); err != nil {
 		return r, err
 	}
@@ -298,6 +316,12 @@ func runManager(c config, n int) (Result, error) {
 		return r, err
 	}
 	r.ConvergeSeconds = time.Since(begin).Seconds()
+	if pprof != "" {
+		if err := errors.Join(<-profiled, fetchProfile(ctx, "http://"+pprof+"/debug/pprof/heap",
+			filepath.Join(filepath.Dir(c.out), fmt.Sprintf("heap-%d.pprof", n)))); err != nil {
+			return r, err
+		}
+	}
 	r.NotReady = n - countReady(ctx, h)
 
 	wix, wp := h.Wix.Snapshot(), h.WP.Snapshot()
@@ -406,6 +430,28 @@ func countReady(ctx context.Context, h *harness.Harness) int {
 	return h.Count(ctx, func(o *invv1.SiteInvitation) bool {
 		return harness.Settled(o) && o.Status.Summary.Sent == o.Status.Summary.Desired
 	})
+}
+
+// fetchProfile saves one pprof endpoint's answer to path.
+func fetchProfile(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile %s: HTTP %d", url, resp.StatusCode)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("profile written: %s (go tool pprof -top %s)\n", path, path)
+	return os.WriteFile(path, b, 0o644)
 }
 
 func totalCalls(s sandbox.Snapshot) int {

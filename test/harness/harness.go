@@ -263,7 +263,8 @@ func (h *Harness) BuildManager() (string, error) {
 	return bin, nil
 }
 
-func freePort() int {
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort() int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0
@@ -274,9 +275,9 @@ func freePort() int {
 
 // StartManager runs bin against the harness with the sandbox URLs and extra flags; logs go to logPath.
 func (h *Harness) StartManager(bin, logPath string, extra ...string) (*Manager, error) {
-	metrics := fmt.Sprintf("127.0.0.1:%d", freePort())
+	metrics := fmt.Sprintf("127.0.0.1:%d", FreePort())
 	args := append([]string{"--kubeconfig", h.Kubeconfig, "--wix-base-url", h.WixURL, "--wordpress-base-url", h.WPURL,
-		"--metrics-bind-address", metrics, "--metrics-secure=false", fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", freePort()),
+		"--metrics-bind-address", metrics, "--metrics-secure=false", fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", FreePort()),
 		"--zap-log-level=error"}, extra...)
 	logs, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
