@@ -48,7 +48,7 @@ type Verdict struct {
 	Lost           int            `json:"lost"`
 	Untrue         int            `json:"untrueStatus"`
 	Unsettled      int            `json:"unsettled"`
-	FaultsInjected map[string]int `json:"providerCalls"`
+	ProviderCalls  map[string]int `json:"providerCalls"`
 	Seconds        float64        `json:"seconds"`
 }
 
@@ -236,10 +236,10 @@ func acquired(log string) bool {
 func judge(ctx context.Context, h *harness.Harness, v *Verdict) {
 	v.OtherFailed = map[string]int{}
 	snaps := map[invv1.ProviderType]sandbox.Snapshot{invv1.ProviderWix: h.Wix.Snapshot(), invv1.ProviderWordPress: h.WP.Snapshot()}
-	v.FaultsInjected = map[string]int{}
+	v.ProviderCalls = map[string]int{}
 	for p, s := range snaps {
 		for op, n := range s.Calls {
-			v.FaultsInjected[string(p)+"/"+op] = n
+			v.ProviderCalls[string(p)+"/"+op] = n
 		}
 	}
 	var list invv1.SiteInvitationList

@@ -132,6 +132,37 @@ func checkRestricted(t *testing.T, d *appsv1.Deployment) {
 	}
 }
 
+// checkShutdownAndMemory fails unless the kubelet waits for a running send to finish on SIGTERM (the
+// manager's graceful shutdown is --send-deadline + 10s) and the Go runtime knows the memory limit.
+func checkShutdownAndMemory(t *testing.T, d *appsv1.Deployment) {
+	t.Helper()
+	pod := d.Spec.Template.Spec
+	deadline := 2 * time.Minute
+	for _, a := range pod.Containers[0].Args {
+		if v, ok := strings.CutPrefix(a, "--send-deadline="); ok {
+			var err error
+			if deadline, err = time.ParseDuration(v); err != nil {
+				t.Fatalf("%s: %s: %v", d.Name, a, err)
+			}
+		}
+	}
+	grace := int64(corev1.DefaultTerminationGracePeriodSeconds)
+	if pod.TerminationGracePeriodSeconds != nil {
+		grace = *pod.TerminationGracePeriodSeconds
+	}
+	if time.Duration(grace)*time.Second < deadline+10*time.Second {
+		t.Errorf("%s: terminationGracePeriodSeconds %d is shorter than the manager's shutdown (%s)", d.Name, grace, deadline+10*time.Second)
+	}
+	memlimit := false
+	for _, e := range pod.Containers[0].Env {
+		memlimit = memlimit || (e.Name == "GOMEMLIMIT" && e.ValueFrom != nil && e.ValueFrom.ResourceFieldRef != nil &&
+			e.ValueFrom.ResourceFieldRef.Resource == "limits.memory")
+	}
+	if !memlimit {
+		t.Errorf("%s: GOMEMLIMIT must come from limits.memory", d.Name)
+	}
+}
+
 // checkLeastPrivilege fails on wildcards and on any Secret access beyond get.
 func checkLeastPrivilege(t *testing.T, rules []rbacv1.PolicyRule) {
 	t.Helper()
@@ -183,6 +214,7 @@ func TestKustomizeDefaultIsRestrictedAndLeastPrivilege(t *testing.T) {
 	}
 	d := convert[appsv1.Deployment](t, deps[0])
 	checkRestricted(t, d)
+	checkShutdownAndMemory(t, d)
 	if args := strings.Join(d.Spec.Template.Spec.Containers[0].Args, " "); !strings.Contains(args, "--leader-elect") ||
 		!strings.Contains(args, "--metrics-bind-address=:8443") {
 		t.Errorf("manager args: %s", args)
@@ -282,6 +314,7 @@ func TestHelmChartLintsAndRendersEachValuesFile(t *testing.T) {
 		}
 		d := convert[appsv1.Deployment](t, deps[0])
 		checkRestricted(t, d)
+		checkShutdownAndMemory(t, d)
 		for _, o := range find(objs, "ClusterRole") {
 			checkLeastPrivilege(t, convert[rbacv1.ClusterRole](t, o).Rules)
 		}
