@@ -145,8 +145,8 @@ func run(args []string) error {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	// managedFields are never read by the operator; not caching them saves a third of the memory a
-	// SiteInvitation takes in the informer cache (docs/benchmarks.md).
+	// managedFields are never read by the operator; not caching them keeps every cached object smaller
+	// (docs/benchmarks.md has the figures).
 	cacheOpts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
 	if o.shardSelector != "" {
 		sel, err := labels.Parse(o.shardSelector)

@@ -36,6 +36,10 @@ const (
 	ReasonNotVerifiable        = "CredentialPresent"
 )
 
+// ReasonRefreshFailed is the reason of the Warning event when the periodic look at pending invites fails
+// for a passing reason; it changes no condition.
+const ReasonRefreshFailed = "RefreshFailed"
+
 // conditionState is the three kstatus conditions decided together, so they never contradict each other.
 type conditionState struct {
 	Ready       bool

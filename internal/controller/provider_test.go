@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,39 @@ func TestSteadyStateWritesNothing(t *testing.T) {
 
 	// An acceptance is seen at the next resync, and recorded.
 	g.Expect(w.wp.Accept(wpSiteID, "steady00@example.com")).To(Succeed())
+	w.eventually("blog", 3*testResync, func(g Gomega, o *invv1.SiteInvitation) {
+		g.Expect(o.Status.Summary.Accepted).To(Equal(int32(1)))
+	})
+}
+
+// TestFailedRefreshKeepsReady: the periodic look at pending invites failing with 5xx must not flip a
+// Ready object (GitOps tools would show every provider hiccup as a degraded app); it is an event, and the
+// next resync looks again.
+func TestFailedRefreshKeepsReady(t *testing.T) {
+	w := newWorld(t)
+	w.start(managerOptions{})
+	w.create(w.invitation("blog", invv1.ProviderWordPress, emails("refresh", 3)...))
+	w.eventually("blog", 20*time.Second, func(g Gomega, o *invv1.SiteInvitation) {
+		ready(g, o)
+		for _, s := range o.Status.Sent {
+			g.Expect(s.InviteID).NotTo(BeEmpty())
+		}
+	})
+	w.wp.Faults().Add(sandbox.Fault{Op: sandbox.OpList, Status: http.StatusBadGateway})
+	lists := w.wp.Snapshot().Calls[sandbox.OpList]
+	g := NewWithT(t)
+	// Two failed looks, and Ready at every moment in between.
+	for deadline := time.Now().Add(4 * testResync); w.wp.Snapshot().Calls[sandbox.OpList]-lists < 2; time.Sleep(50 * time.Millisecond) {
+		g.Expect(time.Now().Before(deadline)).To(BeTrue(), "two looks within four resync periods")
+		g.Expect(condition(w.get("blog"), "Ready")).To(HavePrefix("True"), "Ready while the provider fails")
+	}
+	time.Sleep(time.Second) // the status the failed look would have written
+	g.Expect(condition(w.get("blog"), "Ready")).To(Equal("True/Succeeded"))
+	g.Expect(hasEvent(w.events(), controller.ReasonRefreshFailed)).To(BeTrue(), "a RefreshFailed event")
+
+	// The provider recovers: the next look records an acceptance.
+	w.wp.Faults().Clear()
+	g.Expect(w.wp.Accept(wpSiteID, "refresh00@example.com")).To(Succeed())
 	w.eventually("blog", 3*testResync, func(g Gomega, o *invv1.SiteInvitation) {
 		g.Expect(o.Status.Summary.Accepted).To(Equal(int32(1)))
 	})

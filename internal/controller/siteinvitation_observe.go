@@ -122,10 +122,22 @@ func (r *SiteInvitationReconciler) refreshPending(ctx context.Context, p *pass) 
 	key := client.ObjectKeyFromObject(p.obj).String()
 	if len(pending) > 0 {
 		// Due a little before the (jittered) resync, so the resync's own reconcile does the look.
-		if due := r.refreshed.next(key, r.ResyncPeriod*8/10); r.now().Before(due) {
+		period := r.ResyncPeriod * 8 / 10
+		if due := r.refreshed.next(key, period); r.now().Before(due) {
 			p.wakeAt(due)
-		} else if err := r.observeInto(ctx, p, pending); err != nil {
-			return err
+		} else if wake := p.wake; r.observeInto(ctx, p, pending) != nil {
+			if p.cause.Stalled || p.cause.Reason != ReasonRetrying {
+				return errStop
+			}
+			// A routine look that failed for a passing reason (5xx, 429, timeout) changes nothing that was
+			// invited: the object keeps its conditions and looks again at the next resync, instead of
+			// flapping out of Ready with every provider hiccup.
+			r.Recorder.Eventf(p.obj, nil, "Warning", ReasonRefreshFailed, "Refresh",
+				"could not check %d pending invites, trying again at the next resync: %s", len(pending), p.cause.Message)
+			p.cause, p.wake = conditionState{}, wake
+			r.refreshed.mark(key, r.now())
+			p.wakeAt(r.now().Add(period))
+			return nil
 		}
 	}
 	return r.resendOnRequest(ctx, p)
