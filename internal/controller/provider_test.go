@@ -193,7 +193,8 @@ func TestFailedRefreshKeepsReady(t *testing.T) {
 	}
 	time.Sleep(time.Second) // the status the failed look would have written
 	g.Expect(condition(w.get("blog"), "Ready")).To(Equal("True/Succeeded"))
-	g.Expect(hasEvent(w.events(), controller.ReasonRefreshFailed)).To(BeTrue(), "a RefreshFailed event")
+	g.Eventually(func() bool { return hasEvent(w.events(), controller.ReasonRefreshFailed) }).WithTimeout(10*time.Second).
+		Should(BeTrue(), "a RefreshFailed event")
 
 	// The provider recovers: the next look records an acceptance.
 	w.wp.Faults().Clear()
