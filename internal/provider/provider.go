@@ -5,6 +5,9 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -140,6 +143,28 @@ type Config struct {
 	Timeout time.Duration
 	// Observer, when set, is told about every HTTP request (metrics).
 	Observer RequestObserver
+}
+
+// Base returns the endpoint to call, without a trailing slash: BaseURL, or def when it is empty. It must
+// be an absolute http(s) URL.
+func (c Config) Base(def string) (string, error) {
+	base := c.BaseURL
+	if base == "" {
+		base = def
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("%s: base URL must be an absolute http(s) URL", strings.ToLower(string(c.Type)))
+	}
+	return strings.TrimRight(base, "/"), nil
+}
+
+// Batch returns BatchSize, or def when it is not positive.
+func (c Config) Batch(def int) int {
+	if c.BatchSize > 0 {
+		return c.BatchSize
+	}
+	return def
 }
 
 // DefaultTimeout bounds one HTTP request to a provider.

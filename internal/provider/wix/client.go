@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/siteops/invitation-operator/internal/provider"
@@ -27,19 +26,15 @@ type Client struct {
 
 // New returns a client for cfg; cfg.BaseURL empty means DefaultBaseURL.
 func New(cfg provider.Config) (*Client, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("wix: base URL must be an absolute http(s) URL")
+	base, err := cfg.Base(DefaultBaseURL)
+	if err != nil {
+		return nil, err
 	}
 	if strings.TrimSpace(cfg.Credential) == "" {
 		return nil, errors.New("wix: the API key is empty")
 	}
 	return &Client{
-		base:      strings.TrimRight(base, "/"),
+		base:      base,
 		apiKey:    cfg.Credential,
 		accountID: cfg.AccountID,
 		http:      provider.NewHTTP(provider.Wix, cfg),

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/siteops/invitation-operator/internal/provider"
@@ -25,18 +24,14 @@ type Client struct {
 
 // New returns a client for cfg; cfg.BaseURL empty means DefaultBaseURL.
 func New(cfg provider.Config) (*Client, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("wordpress: base URL must be an absolute http(s) URL")
+	base, err := cfg.Base(DefaultBaseURL)
+	if err != nil {
+		return nil, err
 	}
 	if strings.TrimSpace(cfg.Credential) == "" {
 		return nil, errors.New("wordpress: the OAuth2 token is empty")
 	}
-	return &Client{base: strings.TrimRight(base, "/"), token: cfg.Credential, http: provider.NewHTTP(provider.WordPress, cfg)}, nil
+	return &Client{base: base, token: cfg.Credential, http: provider.NewHTTP(provider.WordPress, cfg)}, nil
 }
 
 // sitePath returns /rest/v1.1/sites/<site>/<rest> (or the wpcom/v2 namespace) with the site escaped.

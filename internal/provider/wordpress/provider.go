@@ -27,11 +27,7 @@ func NewProvider(cfg provider.Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	size := DefaultBatchSize
-	if cfg.BatchSize > 0 {
-		size = cfg.BatchSize
-	}
-	return &Provider{client: c, batchSize: size}, nil
+	return &Provider{client: c, batchSize: cfg.Batch(DefaultBatchSize)}, nil
 }
 
 // Capabilities reports the batch size; WordPress.com lists pending invites.
