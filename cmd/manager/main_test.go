@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,16 +16,6 @@ import (
 
 	"github.com/siteops/invitation-operator/internal/testenv"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // TestManagerServesProbesAndStopsOnSIGTERM builds the real binary, runs it against the test API server and
 // checks what a kubelet would: the probes answer (and the profiler, when asked for), and SIGTERM ends the
@@ -50,7 +39,7 @@ func TestManagerServesProbesAndStopsOnSIGTERM(t *testing.T) {
 	kcPath := filepath.Join(dir, "kubeconfig")
 	g.Expect(os.WriteFile(kcPath, kubeconfig, 0o600)).To(Succeed())
 
-	probe, pprof := freePort(t), freePort(t)
+	probe, pprof := testenv.FreePort(), testenv.FreePort()
 	cmd := exec.Command(bin, "--kubeconfig", kcPath, fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe),
 		"--metrics-bind-address=0", fmt.Sprintf("--pprof-bind-address=127.0.0.1:%d", pprof))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

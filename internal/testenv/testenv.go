@@ -6,6 +6,7 @@ package testenv
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,4 +119,15 @@ func (e *Env) WriteKubeconfig(path, impersonate string) error {
 		}
 	}
 	return os.WriteFile(path, kc, 0o600)
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago, for a process the test starts. It
+// panics if the loopback interface cannot be listened on: nothing here could run then.
+func FreePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("testenv: no free loopback port: %v", err))
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/siteops/invitation-operator/internal/provider"
 	"github.com/siteops/invitation-operator/internal/provider/providers"
 	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/testenv"
 	"github.com/siteops/invitation-operator/test/harness"
 )
 
@@ -287,7 +288,7 @@ func runManager(c config, n int) (Result, error) {
 	}
 	args, pprof := managerArgs(c), ""
 	if c.profile > 0 {
-		pprof = fmt.Sprintf("127.0.0.1:%d", harness.FreePort())
+		pprof = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort())
 		args = append(args, "--pprof-bind-address="+pprof)
 	}
 	m, err := h.StartManager(bin, filepath.Join(filepath.Dir(c.out), fmt.Sprintf("manager-%d.log", n)), args...)

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -46,16 +45,6 @@ func (c *cluster) try(args ...string) (string, error) {
 	cmd.Dir = c.root
 	out, err := cmd.CombinedOutput()
 	return string(out), err
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // TestSamplesReachReadyAsTheServiceAccount installs config/default (CRDs, RBAC, namespace) server-side,
@@ -101,8 +90,8 @@ func TestSamplesReachReadyAsTheServiceAccount(t *testing.T) {
 	defer cancel()
 	mgr := exec.CommandContext(ctx, bin, "--kubeconfig", c.manager,
 		"--leader-elect", "--leader-election-namespace", "invitation-system",
-		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", freePort(t)),
-		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", freePort(t)), "--metrics-secure",
+		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", testenv.FreePort()),
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", testenv.FreePort()), "--metrics-secure",
 		"--wix-base-url", wix.URL, "--wordpress-base-url", wp.URL,
 		"--provider-poll-interval=1s", "--resync-period=30s", "--zap-encoder=console")
 	mgr.Stdout, mgr.Stderr = &logs, &logs

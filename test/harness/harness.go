@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -263,21 +262,11 @@ func (h *Harness) BuildManager() (string, error) {
 	return bin, nil
 }
 
-// FreePort returns a loopback TCP port that was free a moment ago.
-func FreePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // StartManager runs bin against the harness with the sandbox URLs and extra flags; logs go to logPath.
 func (h *Harness) StartManager(bin, logPath string, extra ...string) (*Manager, error) {
-	metrics := fmt.Sprintf("127.0.0.1:%d", FreePort())
+	metrics := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort())
 	args := append([]string{"--kubeconfig", h.Kubeconfig, "--wix-base-url", h.WixURL, "--wordpress-base-url", h.WPURL,
-		"--metrics-bind-address", metrics, "--metrics-secure=false", fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", FreePort()),
+		"--metrics-bind-address", metrics, "--metrics-secure=false", fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", testenv.FreePort()),
 		"--zap-log-level=error"}, extra...)
 	logs, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
