@@ -154,7 +154,8 @@ func TestAcceptThenDrop(t *testing.T) {
 		g.Expect(f.Message).To(ContainSubstring(invv1.RetryAnnotation))
 	}
 	exactlyOnce(g, w.wix.Snapshot(), wixSite, wixList) // the dropped batch was delivered once; nothing resent
-	g.Expect(hasEvent(w.events(), controller.ReasonOutcomeUnknown)).To(BeTrue())
+	// Events are recorded asynchronously.
+	g.Eventually(func() bool { return hasEvent(w.events(), controller.ReasonOutcomeUnknown) }).WithTimeout(10 * time.Second).Should(BeTrue())
 
 	w.update("shop", func(o *invv1.SiteInvitation) {
 		o.Annotations = map[string]string{invv1.RetryAnnotation: "resend-unknown"}

@@ -61,7 +61,7 @@ func TestHappyPathInvitesEveryoneOnce(t *testing.T) {
 	for _, want := range []string{"shop   Wix         " + wixSite + "   50    0      True", "blog   WordPress   " + wpSite + "   50    0      True"} {
 		g.Expect(strings.Join(strings.Fields(out), " ")).To(ContainSubstring(strings.Join(strings.Fields(want), " ")))
 	}
-	g.Expect(w.events()).To(ContainElement(HaveField("Reason", "InvitesSent")))
+	g.Eventually(w.events).WithTimeout(10*time.Second).Should(ContainElement(HaveField("Reason", "InvitesSent")), "events are recorded asynchronously")
 }
 
 func mustGather(t *testing.T, reg *prometheus.Registry, name string) prometheus.Collector {
