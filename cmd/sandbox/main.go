@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 )
 
 func main() {

@@ -15,7 +15,7 @@ import (
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/controller"
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 )
 
 func providerReady(t *testing.T, w *world, name string) string {

@@ -10,7 +10,7 @@ import (
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/controller"
 	"github.com/siteops/invitation-operator/internal/provider"
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 )
 
 func failedByEmail(obj *invv1.SiteInvitation) map[string]invv1.FailedInvitation {

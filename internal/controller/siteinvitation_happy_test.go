@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 )
 
 // TestHappyPathInvitesEveryoneOnce: 50 emails per provider, every one invited exactly once, the summary

@@ -13,7 +13,7 @@ import (
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/controller"
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 )
 
 // TestStatusLostIsAdopted: the object is deleted and applied again from Git, its status gone. WordPress.com

@@ -29,7 +29,7 @@ import (
 	"github.com/siteops/invitation-operator/internal/controller"
 	"github.com/siteops/invitation-operator/internal/provider"
 	"github.com/siteops/invitation-operator/internal/provider/providers"
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 	"github.com/siteops/invitation-operator/internal/testenv"
 )
 
@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// The seed's sites and credentials (internal/provider/sandbox/default.yaml).
+// The seed's sites and credentials (internal/sandbox/default.yaml).
 const (
 	wixSite      = "1f2d3c4b-5a69-4788-99aa-bbccddeeff00"
 	wixRole      = "6600344420111308827"

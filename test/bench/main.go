@@ -27,7 +27,7 @@ import (
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/provider"
 	"github.com/siteops/invitation-operator/internal/provider/providers"
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 	"github.com/siteops/invitation-operator/internal/testenv"
 	"github.com/siteops/invitation-operator/test/harness"
 )

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 	"github.com/siteops/invitation-operator/internal/testenv"
 )
 

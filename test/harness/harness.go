@@ -27,7 +27,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 	"github.com/siteops/invitation-operator/internal/testenv"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/siteops/invitation-operator/internal/provider"
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 )
 
 func canned(status int, body string, header ...string) http.HandlerFunc {

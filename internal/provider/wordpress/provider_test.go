@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/siteops/invitation-operator/internal/provider"
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 )
 
 const site = "example.wordpress.com"

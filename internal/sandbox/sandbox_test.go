@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/siteops/invitation-operator/internal/provider/sandbox"
+	"github.com/siteops/invitation-operator/internal/sandbox"
 )
 
 const (
