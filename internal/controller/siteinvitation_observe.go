@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -173,7 +174,8 @@ func (r *SiteInvitationReconciler) resendOnRequest(ctx context.Context, p *pass)
 		if err := r.gate(p); err != nil {
 			break
 		}
-		if err := p.h.Client.Resend(ctx, p.obj.Spec.Site, s.InviteID, language); err != nil {
+		resent, err := p.h.Client.Resend(ctx, p.obj.Spec.Site, s.InviteID, language)
+		if err != nil {
 			failed = append(failed, s.Email)
 			continue
 		}
@@ -181,6 +183,7 @@ func (r *SiteInvitationReconciler) resendOnRequest(ctx context.Context, p *pass)
 		for i := range p.st.Sent {
 			if p.st.Sent[i].Email == s.Email {
 				p.st.Sent[i].State = invv1.InvitationPending
+				p.st.Sent[i].InviteID = cmp.Or(resent.InviteID, p.st.Sent[i].InviteID)
 			}
 		}
 	}

@@ -18,6 +18,7 @@ type Type string
 const (
 	Wix       Type = "Wix"
 	WordPress Type = "WordPress"
+	Ghost     Type = "Ghost"
 )
 
 // Batch is one invite request: the same roles and options for every email in it.
@@ -46,6 +47,9 @@ type Outcome struct {
 	// InviteID is the provider's key for the new invite, when the answer carries it (Wix does;
 	// WordPress.com does not, so it is learned from the next Observe).
 	InviteID string
+	// ExpiresAt is when the invite lapses, when the answer tells it (Wix expirationDate, Ghost expires);
+	// zero when unknown.
+	ExpiresAt time.Time
 	// Err is nil when the invite was sent; otherwise a *PermanentError (this email will not be invited as
 	// it stands) or an *OutcomeUnknownError (the provider did not say; see Client.Send).
 	Err error
@@ -68,6 +72,16 @@ type Observation struct {
 	InviteID string
 	State    State
 	Roles    []string
+	// ExpiresAt is when a pending invite lapses, when the provider shows it; zero when unknown.
+	ExpiresAt time.Time
+}
+
+// Resent is an invite after Resend: some providers (Ghost) replace the invite, so its key and expiry change.
+type Resent struct {
+	// InviteID is the invite's key after the resend (the same key where the provider keeps the invite).
+	InviteID string
+	// ExpiresAt is the invite's new expiry, when the provider tells it; zero when unknown.
+	ExpiresAt time.Time
 }
 
 // Capabilities are the facts about a provider the controller plans with.
@@ -77,6 +91,9 @@ type Capabilities struct {
 	// ListsPending is true when Observe shows pending invites (WordPress.com). When false (Wix), Observe
 	// shows accepted people only, so a send whose answer was lost cannot be settled by looking.
 	ListsPending bool
+	// Revokes is true when Revoke can withdraw a pending invite (false for a Ghost integration key, which
+	// may only create invites).
+	Revokes bool
 }
 
 // Client is one provider account, reached with one credential. Implementations are safe for concurrent
@@ -118,8 +135,9 @@ type Client interface {
 	Revoke(ctx context.Context, site, inviteID string) error
 
 	// Resend sends the email of an existing invite again (also after it expired). Not idempotent: each
-	// call is one more email, so the caller acts on the resend annotation once per token.
-	Resend(ctx context.Context, site, inviteID, language string) error
+	// call is one more email, so the caller acts on the resend annotation once per token. It returns the
+	// invite as it stands afterwards: a provider that replaces the invite (Ghost) gives a new key and expiry.
+	Resend(ctx context.Context, site, inviteID, language string) (Resent, error)
 
 	// Verify makes the cheapest authenticated read the provider offers to prove the credential works.
 	// It returns ErrNotVerifiable when the provider offers none for this configuration.
@@ -133,6 +151,12 @@ type Config struct {
 	Credential string
 	// AccountID is the Wix account GUID (optional).
 	AccountID string
+	// Sites are the sites the provider object serves (Ghost: site URLs, which are also where the client
+	// connects; the credential check reads each).
+	Sites []string
+	// StaffToken is true when a Ghost key is a staff access token (create, list and revoke), false for an
+	// integration key (create only).
+	StaffToken bool
 	// BaseURL overrides the provider's endpoint (sandbox, proxy); empty means the real service.
 	BaseURL string
 	// BatchSize overrides the provider's default batch size when positive.

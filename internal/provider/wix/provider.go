@@ -1,9 +1,11 @@
 package wix
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/siteops/invitation-operator/internal/provider"
 )
@@ -31,7 +33,7 @@ func NewProvider(cfg provider.Config) (*Provider, error) {
 
 // Capabilities reports the batch size; Wix cannot list pending invites.
 func (p *Provider) Capabilities() provider.Capabilities {
-	return provider.Capabilities{BatchSize: p.batchSize, ListsPending: false}
+	return provider.Capabilities{BatchSize: p.batchSize, ListsPending: false, Revokes: true}
 }
 
 // Send calls bulk invite and reads the answer per email: listed in invites → sent; in failedEmails →
@@ -46,9 +48,9 @@ func (p *Provider) Send(ctx context.Context, b provider.Batch) ([]provider.Outco
 	if err != nil {
 		return nil, err
 	}
-	invited := make(map[string]string, len(resp.Invites))
+	invited := make(map[string]SiteInvite, len(resp.Invites))
 	for _, inv := range resp.Invites {
-		invited[strings.ToLower(inv.Email)] = inv.ID
+		invited[strings.ToLower(inv.Email)] = inv
 	}
 	failed := make(map[string]bool, len(resp.FailedEmails))
 	for _, e := range resp.FailedEmails {
@@ -61,9 +63,9 @@ func (p *Provider) Send(ctx context.Context, b provider.Batch) ([]provider.Outco
 	out := make([]provider.Outcome, len(b.Emails))
 	for i, email := range b.Emails {
 		out[i].Email = email
-		switch id, ok := invited[email]; {
+		switch inv, ok := invited[email]; {
 		case ok:
-			out[i].InviteID = id
+			out[i].InviteID, out[i].ExpiresAt = inv.ID, parseTime(inv.ExpirationDate)
 		case failed[email] && members[email]:
 			out[i].Err = &provider.PermanentError{Reason: provider.ReasonAlreadyMember, Code: "failedEmails",
 				Message: "already a contributor of the site"}
@@ -112,9 +114,21 @@ func (p *Provider) Revoke(ctx context.Context, site, inviteID string) error {
 }
 
 // Resend emails an invite again.
-func (p *Provider) Resend(ctx context.Context, site, inviteID, language string) error {
-	_, err := p.client.ResendInvite(ctx, site, inviteID, language)
-	return err
+func (p *Provider) Resend(ctx context.Context, site, inviteID, language string) (provider.Resent, error) {
+	inv, err := p.client.ResendInvite(ctx, site, inviteID, language)
+	if err != nil {
+		return provider.Resent{}, err
+	}
+	return provider.Resent{InviteID: cmp.Or(inv.ID, inviteID), ExpiresAt: parseTime(inv.ExpirationDate)}, nil
+}
+
+// parseTime reads one of Wix's RFC 3339 timestamps; an absent or unreadable one is zero (unknown).
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // Verify reads the account's roles when an account ID is configured; without one Wix offers no read that

@@ -183,8 +183,15 @@ func TestAgainstTheSandbox(t *testing.T) {
 		t.Fatalf("observe after acceptance: %+v", obs)
 	}
 
-	if err := p.Resend(ctx, testSite, out[2].InviteID, "fr"); err != nil {
+	resent, err := p.Resend(ctx, testSite, out[2].InviteID, "fr")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if resent.InviteID != out[2].InviteID || resent.ExpiresAt.IsZero() {
+		t.Fatalf("Wix keeps the invite on resend and tells its expiry: %+v", resent)
+	}
+	if out[0].ExpiresAt.IsZero() {
+		t.Fatalf("the bulk answer tells each invite's expirationDate: %+v", out[0])
 	}
 	if err := p.Revoke(ctx, testSite, out[2].InviteID); err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ func NewProvider(cfg provider.Config) (*Provider, error) {
 
 // Capabilities reports the batch size; WordPress.com lists pending invites.
 func (p *Provider) Capabilities() provider.Capabilities {
-	return provider.Capabilities{BatchSize: p.batchSize, ListsPending: true}
+	return provider.Capabilities{BatchSize: p.batchSize, ListsPending: true, Revokes: true}
 }
 
 // Send calls invites/new with the batch's one role. The answer names who was sent (no invite key; the next
@@ -143,8 +143,8 @@ func (p *Provider) Revoke(ctx context.Context, site, inviteID string) error {
 }
 
 // Resend emails an invite again.
-func (p *Provider) Resend(ctx context.Context, site, inviteID, _ string) error {
-	return p.client.ResendInvite(ctx, site, inviteID)
+func (p *Provider) Resend(ctx context.Context, site, inviteID, _ string) (provider.Resent, error) {
+	return provider.Resent{InviteID: inviteID}, p.client.ResendInvite(ctx, site, inviteID)
 }
 
 // Verify reads /me with the token.
