@@ -26,6 +26,7 @@ import (
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/controller"
+	"github.com/siteops/invitation-operator/internal/ledger"
 	"github.com/siteops/invitation-operator/internal/provider"
 	"github.com/siteops/invitation-operator/internal/provider/providers"
 )
@@ -86,7 +87,7 @@ func parseFlags(args []string) (*options, error) {
 		"Send every WordPress.com call to this base URL instead of the real API (sandbox, local runs).")
 	fs.Float64Var(&o.apiQPS, "kube-api-qps", 50, "Queries per second the manager may make to the Kubernetes API.")
 	fs.IntVar(&o.apiBurst, "kube-api-burst", 300, "Burst of queries the manager may make to the Kubernetes API.")
-	fs.DurationVar(&o.retryBase, "retry-base", controller.DefaultRetryBase,
+	fs.DurationVar(&o.retryBase, "retry-base", ledger.DefaultRetryBase,
 		"First delay after a transient provider failure; doubles per attempt up to an hour.")
 	fs.DurationVar(&o.leaseDuration, "leader-election-lease-duration", 15*time.Second, "How long a leader's Lease lasts without renewal.")
 	fs.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew.")
@@ -175,7 +176,7 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if _, err := controller.Setup(mgr, controller.Options{
+	if err := controller.Setup(mgr, controller.Options{
 		Workers: o.workers, ResyncPeriod: o.resync, SendDeadline: o.sendDeadline, ProviderPollInterval: o.providerPoll,
 		ProviderTimeout: o.providerTimeout, RetryBase: o.retryBase, NewClient: providers.New, Registerer: ctrlmetrics.Registry,
 		BaseURLs: map[provider.Type]string{provider.Wix: o.wixBaseURL, provider.WordPress: o.wpBaseURL},

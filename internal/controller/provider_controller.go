@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,7 +27,7 @@ type ProviderReconciler struct {
 	client.Client
 	Kind         string
 	Providers    *Providers
-	Recorder     Recorder
+	Recorder     events.EventRecorder
 	Clock        clock.Clock
 	PollInterval time.Duration
 	ResyncPeriod time.Duration
@@ -69,7 +69,7 @@ func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		*v.Status = *st
 		if err := r.Status().Update(ctx, obj); err != nil {
 			if apierrors.IsConflict(err) {
-				return ctrl.Result{RequeueAfter: time.Second}, nil
+				return ctrl.Result{RequeueAfter: time.Second}, nil // re-read and decide again
 			}
 			return ctrl.Result{}, err
 		}
@@ -89,13 +89,13 @@ func (r *ProviderReconciler) check(ctx context.Context, v providerView, st *invv
 		st.SecretResourceVersion = ""
 		return conditionState{Stalled: true, Reason: ce.Reason, Message: ce.Message}, r.PollInterval
 	case err != nil:
-		return conditionState{Reconciling: true, Reason: ReasonProviderNotReady, Message: err.Error()}, r.PollInterval
+		return conditionState{Reconciling: true, Reason: invv1.ReasonProviderNotReady, Message: err.Error()}, r.PollInterval
 	}
 	st.SecretResourceVersion = h.SecretVersion
 	if msg := h.Rejected(); msg != "" {
-		return conditionState{Stalled: true, Reason: ReasonCredentialRejected, Message: "the provider rejected the credential: " + msg}, r.PollInterval
+		return conditionState{Stalled: true, Reason: invv1.ReasonCredentialRejected, Message: "the provider rejected the credential: " + msg}, r.PollInterval
 	}
-	prev := meta.FindStatusCondition(v.Status.Conditions, TypeReady)
+	prev := meta.FindStatusCondition(v.Status.Conditions, invv1.ConditionReady)
 	stillGood := prev != nil && prev.Status == "True" && prev.ObservedGeneration == v.Object.GetGeneration() &&
 		v.Status.SecretResourceVersion == h.SecretVersion && r.Clock.Now().Before(r.verified.next(v.Key, r.ResyncPeriod*8/10))
 	if stillGood {
@@ -106,23 +106,17 @@ func (r *ProviderReconciler) check(ctx context.Context, v providerView, st *invv
 	switch {
 	case err == nil:
 		r.verified.mark(v.Key, r.Clock.Now())
-		return conditionState{Ready: true, Reason: ReasonVerified, Message: "the provider accepted the credential"}, r.resync()
+		return conditionState{Ready: true, Reason: invv1.ReasonVerified, Message: "the provider accepted the credential"}, r.resync()
 	case errors.Is(err, provider.ErrNotVerifiable):
 		r.verified.mark(v.Key, r.Clock.Now())
-		return conditionState{Ready: true, Reason: ReasonNotVerifiable, Message: "the credential is present and well formed; " +
+		return conditionState{Ready: true, Reason: invv1.ReasonCredentialPresent, Message: "the credential is present and well formed; " +
 			"the provider offers no cheap check for it (set spec.wix.accountID to verify a Wix key), so the first send checks it"}, r.resync()
 	case errors.As(err, &cred):
 		h.MarkRejected(cred.Message)
 		logf.FromContext(ctx).Info("Provider rejected the credential", "provider", v.Key, "status", cred.StatusCode)
-		return conditionState{Stalled: true, Reason: ReasonCredentialRejected, Message: "the provider rejected the credential: " + err.Error()}, r.PollInterval
+		return conditionState{Stalled: true, Reason: invv1.ReasonCredentialRejected, Message: "the provider rejected the credential: " + err.Error()}, r.PollInterval
 	}
-	return conditionState{Reconciling: true, Reason: ReasonProviderNotReady, Message: fmt.Sprintf("checking the credential failed: %v", err)}, r.PollInterval
+	return conditionState{Reconciling: true, Reason: invv1.ReasonProviderNotReady, Message: fmt.Sprintf("checking the credential failed: %v", err)}, r.PollInterval
 }
 
-func (r *ProviderReconciler) resync() time.Duration {
-	rnd := rand.Float64
-	if r.Rand != nil {
-		rnd = r.Rand
-	}
-	return time.Duration(float64(r.ResyncPeriod) * (0.9 + 0.2*rnd()))
-}
+func (r *ProviderReconciler) resync() time.Duration { return jittered(r.ResyncPeriod, random(r.Rand)) }

@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
-	"github.com/siteops/invitation-operator/internal/controller"
 	"github.com/siteops/invitation-operator/internal/sandbox"
 )
 
@@ -46,9 +45,9 @@ func TestProviderConditions(t *testing.T) {
 	mk("malformed", "spaces", "key")
 	mk("trailing-newline", "newline", "key")
 	cases := map[string]string{
-		"wp": "True/" + controller.ReasonVerified, "wix": "True/" + controller.ReasonVerified,
-		"no-secret": "False/" + controller.ReasonSecretNotFound, "no-key": "False/" + controller.ReasonKeyNotFound,
-		"malformed": "False/" + controller.ReasonCredentialMalformed, "trailing-newline": "True/" + controller.ReasonVerified,
+		"wp": "True/" + invv1.ReasonVerified, "wix": "True/" + invv1.ReasonVerified,
+		"no-secret": "False/" + invv1.ReasonSecretNotFound, "no-key": "False/" + invv1.ReasonKeyNotFound,
+		"malformed": "False/" + invv1.ReasonCredentialMalformed, "trailing-newline": "True/" + invv1.ReasonVerified,
 	}
 	for name, want := range cases {
 		g.Eventually(func() string { return providerReady(t, w, name) }).WithTimeout(15*time.Second).Should(Equal(want), name)
@@ -67,9 +66,9 @@ func TestBadCredentialStopsCallsUntilTheSecretIsFixed(t *testing.T) {
 
 	g := NewWithT(t)
 	g.Eventually(func() string { return providerReady(t, w, "wp") }).WithTimeout(15 * time.Second).
-		Should(Equal("False/" + controller.ReasonCredentialRejected))
+		Should(Equal("False/" + invv1.ReasonCredentialRejected))
 	for _, name := range []string{"blog", "docs"} {
-		obj := w.eventually(name, 15*time.Second, stalled(controller.ReasonCredentialRejected))
+		obj := w.eventually(name, 15*time.Second, stalled(invv1.ReasonCredentialRejected))
 		g.Expect(obj.Status.Failed).To(BeEmpty(), "a credential problem is not the emails' fault")
 	}
 	calls := len(w.wp.CallLog())
@@ -110,11 +109,11 @@ func TestConfigurationProblemsAreStalledWithoutCalls(t *testing.T) {
 	denied.Spec.ProviderRef = invv1.ProviderReference{Kind: invv1.ClusterInvitationProviderKind, Name: cluster.Name}
 	w.create(denied)
 
-	w.eventually("mismatch", 15*time.Second, stalled(controller.ReasonProviderTypeMismatch))
-	w.eventually("missing", 15*time.Second, stalled(controller.ReasonProviderNotFound))
-	w.eventually("denied", 15*time.Second, stalled(controller.ReasonNamespaceNotAllowed))
+	w.eventually("mismatch", 15*time.Second, stalled(invv1.ReasonProviderTypeMismatch))
+	w.eventually("missing", 15*time.Second, stalled(invv1.ReasonProviderNotFound))
+	w.eventually("denied", 15*time.Second, stalled(invv1.ReasonNamespaceNotAllowed))
 	w.eventually("suspended", 15*time.Second, func(g Gomega, o *invv1.SiteInvitation) {
-		g.Expect(condition(o, "Ready")).To(Equal("False/" + controller.ReasonSuspended))
+		g.Expect(condition(o, "Ready")).To(Equal("False/" + invv1.ReasonSuspended))
 	})
 	g.Expect(w.wix.Snapshot().Calls[sandbox.OpInvite] + w.wp.Snapshot().Calls[sandbox.OpInvite]).To(BeZero())
 
@@ -193,7 +192,7 @@ func TestFailedRefreshKeepsReady(t *testing.T) {
 	}
 	time.Sleep(time.Second) // the status the failed look would have written
 	g.Expect(condition(w.get("blog"), "Ready")).To(Equal("True/Succeeded"))
-	g.Eventually(func() bool { return hasEvent(w.events(), controller.ReasonRefreshFailed) }).WithTimeout(10*time.Second).
+	g.Eventually(func() bool { return hasEvent(w.events(), invv1.EventRefreshFailed) }).WithTimeout(10*time.Second).
 		Should(BeTrue(), "a RefreshFailed event")
 
 	// The provider recovers: the next look records an acceptance.
@@ -212,7 +211,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	w.secret("wp-token", canary)
 	w.start(managerOptions{})
 	w.create(w.invitation("blog", invv1.ProviderWordPress, "leak01@example.com"))
-	w.eventually("blog", 15*time.Second, stalled(controller.ReasonCredentialRejected))
+	w.eventually("blog", 15*time.Second, stalled(invv1.ReasonCredentialRejected))
 	w.secret("wp-token", wpToken)
 	w.eventually("blog", 20*time.Second, ready)
 

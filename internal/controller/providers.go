@@ -155,19 +155,19 @@ func (p *Providers) Load(ctx context.Context, obj client.Object) (*Handle, error
 	err := p.SecretReader.Get(ctx, types.NamespacedName{Namespace: v.SecretNamespace, Name: ref.Name}, &secret)
 	switch {
 	case apierrors.IsNotFound(err):
-		return nil, &configError{ReasonSecretNotFound, fmt.Sprintf("Secret %s/%s not found", v.SecretNamespace, ref.Name)}
+		return nil, &configError{invv1.ReasonSecretNotFound, fmt.Sprintf("Secret %s/%s not found", v.SecretNamespace, ref.Name)}
 	case apierrors.IsForbidden(err):
-		return nil, &configError{ReasonSecretNotFound, fmt.Sprintf("the operator may not read Secret %s/%s", v.SecretNamespace, ref.Name)}
+		return nil, &configError{invv1.ReasonSecretNotFound, fmt.Sprintf("the operator may not read Secret %s/%s", v.SecretNamespace, ref.Name)}
 	case err != nil:
 		return nil, err
 	}
 	raw, ok := secret.Data[ref.Key]
 	if !ok {
-		return nil, &configError{ReasonKeyNotFound, fmt.Sprintf("Secret %s/%s has no key %q", v.SecretNamespace, ref.Name, ref.Key)}
+		return nil, &configError{invv1.ReasonKeyNotFound, fmt.Sprintf("Secret %s/%s has no key %q", v.SecretNamespace, ref.Name, ref.Key)}
 	}
 	credential, problem := credentialShape(raw)
 	if problem != "" {
-		return nil, &configError{ReasonCredentialMalformed, fmt.Sprintf("key %q of Secret %s/%s %s", ref.Key, v.SecretNamespace, ref.Name, problem)}
+		return nil, &configError{invv1.ReasonCredentialMalformed, fmt.Sprintf("key %q of Secret %s/%s %s", ref.Key, v.SecretNamespace, ref.Name, problem)}
 	}
 
 	p.mu.Lock()
@@ -177,7 +177,7 @@ func (p *Providers) Load(ctx context.Context, obj client.Object) (*Handle, error
 	if !ok || e.secretVersion != secret.ResourceVersion || e.generation != obj.GetGeneration() {
 		c, err := p.build(v, ptype, credential)
 		if err != nil {
-			return nil, &configError{ReasonCredentialMalformed, err.Error()}
+			return nil, &configError{invv1.ReasonCredentialMalformed, err.Error()}
 		}
 		next := &providerEntry{generation: obj.GetGeneration(), secretVersion: secret.ResourceVersion, ptype: ptype, client: c}
 		if ok {
@@ -186,7 +186,7 @@ func (p *Providers) Load(ctx context.Context, obj client.Object) (*Handle, error
 				next.rejected = e.rejected
 			}
 		}
-		if cond := meta.FindStatusCondition(v.Status.Conditions, TypeReady); cond != nil && cond.Reason == ReasonCredentialRejected &&
+		if cond := meta.FindStatusCondition(v.Status.Conditions, invv1.ConditionReady); cond != nil && cond.Reason == invv1.ReasonCredentialRejected &&
 			v.Status.SecretResourceVersion == secret.ResourceVersion && next.rejected == "" {
 			next.rejected = cond.Message
 		}

@@ -1,81 +1,55 @@
 package controller
 
 import (
-	"context"
+	"time"
 
-	corev1 "k8s.io/api/core/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+	"github.com/siteops/invitation-operator/internal/provider"
 )
 
-// ProviderIndex is the field index of SiteInvitations by the provider they use (providerKey), so that a
-// change to a provider re-queues exactly its SiteInvitations.
-const ProviderIndex = ".spec.providerRef"
+// Options configure the controllers; cmd/manager fills them from flags, tests directly.
+type Options struct {
+	Workers              int
+	ResyncPeriod         time.Duration
+	SendDeadline         time.Duration
+	ProviderPollInterval time.Duration
+	ProviderTimeout      time.Duration
+	// RetryBase is the first delay after a transient failure; zero means ledger.DefaultRetryBase.
+	RetryBase time.Duration
+	// NewClient builds provider clients: providers.New in the manager, fakes or sandbox-backed in tests.
+	NewClient func(provider.Config) (provider.Client, error)
+	// BaseURLs override provider endpoints for every provider object (sandbox, local runs).
+	BaseURLs   map[provider.Type]string
+	Registerer prometheus.Registerer
+	Clock      clock.Clock
+	Hooks      Hooks
+}
 
-// SetupWithManager registers the SiteInvitation controller: its index, and watches on both provider
-// kinds (through the index) and on namespaces (a namespaceSelector may start or stop admitting one).
-func (r *SiteInvitationReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
-	ctx := context.Background()
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &invv1.SiteInvitation{}, ProviderIndex, func(o client.Object) []string {
-		return []string{indexKeyOf(o.(*invv1.SiteInvitation))}
-	}); err != nil {
+// Setup builds the three controllers around one shared Providers and registers them with mgr.
+func Setup(mgr ctrl.Manager, o Options) error {
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	metrics := NewMetrics(o.Registerer)
+	providers := &Providers{SecretReader: mgr.GetAPIReader(), NewClient: o.NewClient, BaseURLs: o.BaseURLs,
+		Timeout: o.ProviderTimeout, Observer: metrics}
+	recorder := mgr.GetEventRecorder("invitation-operator")
+	si := &SiteInvitationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+		Recorder: recorder, Providers: providers, Metrics: metrics, Clock: o.Clock, ResyncPeriod: o.ResyncPeriod,
+		SendDeadline: o.SendDeadline, RetryBase: o.RetryBase, Hooks: o.Hooks}
+	if err := si.SetupWithManager(mgr, o.Workers); err != nil {
 		return err
 	}
-	byProvider := func(kind string) handler.MapFunc {
-		return func(ctx context.Context, o client.Object) []reconcile.Request {
-			return r.requestsFor(ctx, client.MatchingFields{ProviderIndex: providerKey(kind, o.GetNamespace(), o.GetName())})
+	for _, kind := range []string{invv1.InvitationProviderKind, invv1.ClusterInvitationProviderKind} {
+		pr := &ProviderReconciler{Client: mgr.GetClient(), Kind: kind, Providers: providers, Recorder: recorder, Clock: o.Clock,
+			PollInterval: o.ProviderPollInterval, ResyncPeriod: o.ResyncPeriod}
+		if err := pr.SetupWithManager(mgr); err != nil {
+			return err
 		}
 	}
-	byNamespace := func(ctx context.Context, o client.Object) []reconcile.Request {
-		return r.requestsFor(ctx, client.InNamespace(o.GetName()))
-	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&invv1.SiteInvitation{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionStarted()))).
-		Watches(&invv1.InvitationProvider{}, handler.EnqueueRequestsFromMapFunc(byProvider(invv1.InvitationProviderKind))).
-		Watches(&invv1.ClusterInvitationProvider{}, handler.EnqueueRequestsFromMapFunc(byProvider(invv1.ClusterInvitationProviderKind))).
-		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(byNamespace), builder.WithPredicates(predicate.LabelChangedPredicate{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
-		Named("siteinvitation").
-		Complete(r)
-}
-
-func (r *SiteInvitationReconciler) requestsFor(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
-	var list invv1.SiteInvitationList
-	if err := r.List(ctx, &list, opts...); err != nil {
-		return nil
-	}
-	reqs := make([]reconcile.Request, len(list.Items))
-	for i, o := range list.Items {
-		reqs[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&o)}
-	}
-	return reqs
-}
-
-// deletionStarted passes the update that sets deletionTimestamp, whatever else changed.
-func deletionStarted() predicate.Funcs {
-	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		return e.ObjectOld.GetDeletionTimestamp().IsZero() && !e.ObjectNew.GetDeletionTimestamp().IsZero()
-	}}
-}
-
-// SetupWithManager registers the provider controller of r.Kind. Its own status writes change nothing it
-// reads, so it only follows spec changes and wake-ups from the SiteInvitation controller (a credential
-// rejected mid-flight).
-func (r *ProviderReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	b := ctrl.NewControllerManagedBy(mgr).
-		For(r.newObject(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Named(map[string]string{invv1.InvitationProviderKind: "invitationprovider",
-			invv1.ClusterInvitationProviderKind: "clusterinvitationprovider"}[r.Kind])
-	b = b.WatchesRawSource(source.Channel(r.Providers.WakeChannel(r.Kind), &handler.EnqueueRequestForObject{}))
-	return b.Complete(r)
+	return nil
 }

@@ -1,27 +1,21 @@
 package controller
 
 import (
+	"cmp"
 	"context"
-	"math/rand/v2"
+	"errors"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+	"github.com/siteops/invitation-operator/internal/ledger"
 )
-
-// FinalizerName is present on a SiteInvitation only while it has pending invites to revoke on deletion
-// (removalPolicy Revoke).
-const FinalizerName = "invitations.siteops.dev/revoke"
-
-// Recorder emits Kubernetes Events (events.k8s.io); the manager's recorder implements it, tests fake it.
-type Recorder interface {
-	Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any)
-}
 
 // Hooks let tests stop the reconciler at the one moment that matters for idempotency. Nil in production.
 type Hooks struct {
@@ -35,8 +29,7 @@ type SiteInvitationReconciler struct {
 	client.Client
 	// APIReader reads without the cache, to re-read an object after a write conflict.
 	APIReader client.Reader
-	Scheme    *runtime.Scheme
-	Recorder  Recorder
+	Recorder  events.EventRecorder
 	Providers *Providers
 	Metrics   *Metrics
 	Clock     clock.Clock
@@ -46,7 +39,7 @@ type SiteInvitationReconciler struct {
 	// than this is settled.
 	SendDeadline time.Duration
 	// RetryBase is the first delay after a transient failure (doubling per attempt); zero means
-	// DefaultRetryBase.
+	// ledger.DefaultRetryBase.
 	RetryBase time.Duration
 	// Rand returns jitter in [0,1); nil means math/rand.
 	Rand  func() float64
@@ -63,56 +56,151 @@ type SiteInvitationReconciler struct {
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile follows the protocol in docs/idempotency.md: deletion, suspension, validation, provider
-// resolution, then the invitation work itself.
+// Reconcile follows the protocol in docs/idempotency.md: deletion, the finalizer, suspension, validation,
+// provider resolution, then the invitation work itself.
 func (r *SiteInvitationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &invv1.SiteInvitation{}
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		if client.IgnoreNotFound(err) == nil {
+		if apierrors.IsNotFound(err) {
 			r.refreshed.forget(req.String())
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	log := logf.FromContext(ctx)
+	res, err := r.reconcileObject(ctx, obj)
+	if apierrors.IsConflict(err) {
+		// Someone changed the object first (another manager, a spec edit). Every write that conflicts is
+		// one whose effects are not done yet, or an outcome already re-applied to a fresh copy: look again.
+		logf.FromContext(ctx).V(1).Info("Write conflicted; reconciling again")
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	return res, err
+}
 
+func (r *SiteInvitationReconciler) reconcileObject(ctx context.Context, obj *invv1.SiteInvitation) (ctrl.Result, error) {
 	if !obj.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, obj)
 	}
-	if obj.Spec.Suspend {
-		return r.finish(ctx, obj, obj.Status.DeepCopy(), conditionState{Reason: ReasonSuspended,
-			Message: "spec.suspend is true: no provider calls are made"}, 0)
-	}
-	if err := validateSpec(&obj.Spec); err != nil {
-		return r.finish(ctx, obj, obj.Status.DeepCopy(), conditionState{Stalled: true, Reason: ReasonInvalidSpec, Message: err.Error()}, 0)
-	}
-	h, err := r.resolveProvider(ctx, obj)
-	if err != nil {
-		if ce, ok := err.(*configError); ok {
-			log.V(1).Info("Provider not usable", "reason", ce.Reason)
-			return r.finish(ctx, obj, obj.Status.DeepCopy(), conditionState{Stalled: true, Reason: ce.Reason, Message: ce.Message}, 0)
-		}
+	if err := r.ensureFinalizer(ctx, obj, wantsFinalizer(obj, r.now())); err != nil {
 		return ctrl.Result{}, err
 	}
-	return r.reconcile(ctx, obj, h)
+	st := obj.Status.DeepCopy()
+	if obj.Spec.Suspend {
+		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Reason: invv1.ReasonSuspended,
+			Message: "spec.suspend is true: no provider calls are made"}, zeroTime)
+	}
+	if err := validateSpec(&obj.Spec); err != nil {
+		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Stalled: true, Reason: invv1.ReasonInvalidSpec, Message: err.Error()}, zeroTime)
+	}
+	h, err := r.resolveProvider(ctx, obj)
+	var ce *configError
+	if errors.As(err, &ce) {
+		logf.FromContext(ctx).V(1).Info("Provider not usable", "reason", ce.Reason)
+		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Stalled: true, Reason: ce.Reason, Message: ce.Message}, zeroTime)
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	return r.reconcile(ctx, &pass{obj: obj, st: st, h: h})
+}
+
+// pass is one reconcile's working state: the object as last written, the status being built, and the
+// provider it talks to.
+type pass struct {
+	obj *invv1.SiteInvitation
+	st  *invv1.SiteInvitationStatus
+	h   *Handle
+}
+
+// stepResult is what one protocol step found: whether the pass stops there, the conditions it stops
+// with (nil: the conditions follow from the status), and when the object needs another look.
+type stepResult struct {
+	halt bool
+	cond *conditionState
+	wake time.Time
+}
+
+// zeroTime as a wake time means "at the next resync".
+var zeroTime time.Time
+
+// halted ends a pass with c (nil: with what the status says), looking again at wake.
+func halted(c *conditionState, wake time.Time) stepResult {
+	return stepResult{halt: true, cond: c, wake: wake}
+}
+
+// reconcile runs the steps that talk to the provider, in protocol order: settle what is in flight,
+// revoke what was removed, send what is missing, refresh what is pending, resend on request. Each returns
+// its result; the pass writes the conditions once, and comes back at the earliest time a step asked for.
+func (r *SiteInvitationReconciler) reconcile(ctx context.Context, p *pass) (ctrl.Result, error) {
+	if msg := p.h.Rejected(); msg != "" {
+		return r.writeStatusAndRequeue(ctx, p.obj, p.st, *credentialRejected(msg), zeroTime)
+	}
+	var (
+		cond *conditionState
+		wake time.Time
+	)
+	for _, step := range []func(context.Context, *pass) (stepResult, error){
+		r.settleInFlight, r.revokeRemoved, r.sendMissing, r.refreshPending, r.resendOnRequest,
+	} {
+		res, err := step(ctx, p)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		wake = earliest(wake, res.wake)
+		if res.halt {
+			cond = res.cond
+			break
+		}
+	}
+	if cond == nil {
+		c := conditionsFor(p.obj, p.st, r.now(), r.SendDeadline)
+		cond = &c
+	}
+	return r.writeStatusAndRequeue(ctx, p.obj, p.st, *cond, wake)
+}
+
+// gate stops a step before a provider call when the provider refused its credential meanwhile or asked to
+// wait (Retry-After).
+func (r *SiteInvitationReconciler) gate(h *Handle) (stepResult, bool) {
+	if msg := h.Rejected(); msg != "" {
+		return halted(credentialRejected(msg), zeroTime), false
+	}
+	if nb := h.NotBefore(); r.now().Before(nb) {
+		return halted(&conditionState{Reconciling: true, Reason: invv1.ReasonRetrying,
+			Message: "the provider asked to wait; next call at " + nb.UTC().Format(time.RFC3339)}, nb), false
+	}
+	return stepResult{}, true
+}
+
+// callFailed ends a step after a failed provider call that sends nothing (observe, revoke): the error's
+// outcome gives the conditions, the provider's hold or rejection and the time of the next look.
+func (r *SiteInvitationReconciler) callFailed(ctx context.Context, p *pass, c call, err error) stepResult {
+	o := outcomeOf(c, err, r.timing())
+	o.apply(p.h)
+	if o.cond != nil && (o.cond.Reason == invv1.ReasonCredentialRejected || o.cond.Reason == invv1.ReasonForbidden) {
+		r.Recorder.Eventf(p.obj, nil, "Warning", o.cond.Reason, string(c), "%s", err.Error())
+	}
+	reason := ""
+	if o.cond != nil {
+		reason = o.cond.Reason
+	}
+	logf.FromContext(ctx).Info("Provider call failed", "call", c, "reason", reason)
+	return halted(o.cond, o.retryAt)
 }
 
 func (r *SiteInvitationReconciler) now() time.Time { return r.Clock.Now() }
 
-func (r *SiteInvitationReconciler) rnd() float64 {
-	if r.Rand != nil {
-		return r.Rand()
-	}
-	return rand.Float64()
+func (r *SiteInvitationReconciler) timing() timing {
+	return timing{now: r.now(), retryBase: r.retryBase(), sendDeadline: r.SendDeadline, rnd: random(r.Rand)}
 }
 
 func (r *SiteInvitationReconciler) retryBase() time.Duration {
-	if r.RetryBase > 0 {
-		return r.RetryBase
-	}
-	return DefaultRetryBase
+	return cmp.Or(r.RetryBase, ledger.DefaultRetryBase)
 }
 
-// resync returns the jittered resync period, so objects created together do not refresh together.
-func (r *SiteInvitationReconciler) resync() time.Duration {
-	return time.Duration(float64(r.ResyncPeriod) * (0.9 + 0.2*r.rnd()))
+// earliest returns the earlier of two wake times, zero meaning "none".
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }

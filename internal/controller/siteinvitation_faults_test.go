@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
-	"github.com/siteops/invitation-operator/internal/controller"
 	"github.com/siteops/invitation-operator/internal/provider"
 	"github.com/siteops/invitation-operator/internal/sandbox"
 )
@@ -38,7 +37,7 @@ func TestPerInviteeErrorsAreRecordedNotRetriedAndRetriedOnRequest(t *testing.T) 
 	w.start(managerOptions{})
 	list := []string{"ok1@example.com", "owner@example.com", "bad@example.com", "ok2@example.com"}
 	w.create(w.invitation("blog", invv1.ProviderWordPress, list...))
-	obj := w.eventually("blog", 20*time.Second, stalled(controller.ReasonInvitesFailed))
+	obj := w.eventually("blog", 20*time.Second, stalled(invv1.ReasonInvitesFailed))
 	role := w.invitation("roles", invv1.ProviderWordPress, "r1@example.com", "r2@example.com")
 	role.Spec.Roles = []string{"boss"}
 	w.create(role)
@@ -52,7 +51,7 @@ func TestPerInviteeErrorsAreRecordedNotRetriedAndRetriedOnRequest(t *testing.T) 
 	g.Expect(obj.Status.Summary.Sent).To(Equal(int32(2)))
 	exactlyOnce(g, w.wp.Snapshot(), wpSiteID, []string{"ok1@example.com", "ok2@example.com"})
 
-	obj = w.eventually("roles", 20*time.Second, stalled(controller.ReasonInvitesFailed))
+	obj = w.eventually("roles", 20*time.Second, stalled(invv1.ReasonInvitesFailed))
 	for _, f := range obj.Status.Failed {
 		g.Expect(f.Reason).To(Equal(provider.ReasonUnknownRole))
 	}
@@ -146,16 +145,16 @@ func TestAcceptThenDrop(t *testing.T) {
 	exactlyOnce(g, w.wp.Snapshot(), wpSiteID, wpList)
 	g.Expect(blog.Status.Sent).To(HaveLen(25))
 
-	shop := w.eventually("shop", 30*time.Second, stalled(controller.ReasonOutcomeUnknown))
+	shop := w.eventually("shop", 30*time.Second, stalled(invv1.ReasonOutcomeUnknown))
 	failed := failedByEmail(shop)
 	g.Expect(failed).To(HaveLen(5), "the first batch of 5 got no answer")
 	for _, f := range failed {
-		g.Expect(f.Reason).To(Equal(controller.ReasonOutcomeUnknown))
+		g.Expect(f.Reason).To(Equal(invv1.ReasonOutcomeUnknown))
 		g.Expect(f.Message).To(ContainSubstring(invv1.RetryAnnotation))
 	}
 	exactlyOnce(g, w.wix.Snapshot(), wixSite, wixList) // the dropped batch was delivered once; nothing resent
 	// Events are recorded asynchronously.
-	g.Eventually(func() bool { return hasEvent(w.events(), controller.ReasonOutcomeUnknown) }).WithTimeout(10 * time.Second).Should(BeTrue())
+	g.Eventually(func() bool { return hasEvent(w.events(), invv1.ReasonOutcomeUnknown) }).WithTimeout(10 * time.Second).Should(BeTrue())
 
 	w.update("shop", func(o *invv1.SiteInvitation) {
 		o.Annotations = map[string]string{invv1.RetryAnnotation: "resend-unknown"}

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -11,49 +12,48 @@ import (
 )
 
 // finalize applies removalPolicy on deletion. The finalizer exists only while there is something to
-// revoke, so with Keep (or nothing pending) deletion never waits for the provider. With Revoke, pending
-// invites are revoked first; if the provider object itself is gone there is nothing to revoke with, and
-// deletion proceeds with a Warning event.
+// revoke, so with Keep (or nothing pending) deletion never waits for the provider. With Revoke, the
+// in-flight send is settled and every pending invite revoked first; if the provider object itself is gone
+// there is nothing to revoke with, and deletion proceeds with a Warning event.
 func (r *SiteInvitationReconciler) finalize(ctx context.Context, obj *invv1.SiteInvitation) (ctrl.Result, error) {
-	if !controllerutil.ContainsFinalizer(obj, FinalizerName) {
+	if !controllerutil.ContainsFinalizer(obj, invv1.FinalizerName) {
 		return ctrl.Result{}, nil
 	}
-	log := logf.FromContext(ctx)
-	p := &pass{obj: obj, st: obj.Status.DeepCopy()}
-	if obj.Spec.RemovalPolicy != invv1.RemovalPolicyRevoke {
-		return ctrl.Result{}, r.ensureFinalizer(ctx, p, false)
+	if obj.Spec.RemovalPolicy != invv1.RemovalPolicyRevoke || !hasRevocable(&obj.Status) {
+		return ctrl.Result{}, r.ensureFinalizer(ctx, obj, false)
 	}
 	h, err := r.resolveProvider(ctx, obj)
-	if err != nil {
-		ce, ok := err.(*configError)
-		if !ok {
-			return ctrl.Result{}, err
-		}
-		if ce.Reason == ReasonProviderNotFound {
-			r.Recorder.Eventf(obj, nil, "Warning", "RevokeSkipped", "Delete", "%s; pending invites were not revoked", ce.Message)
-			return ctrl.Result{}, r.ensureFinalizer(ctx, p, false)
-		}
-		return r.finish(ctx, obj, p.st, conditionState{Stalled: true, Reason: ce.Reason,
-			Message: ce.Message + "; deletion waits to revoke pending invites (set spec.removalPolicy to Keep to delete without revoking)"}, 0)
-	}
-	p.h = h
-	gone := obj.Spec.DeepCopy()
-	gone.Emails = nil
-	steps := []func(context.Context, *pass) error{
-		r.settleInFlight,
-		func(ctx context.Context, p *pass) error { return r.revoke(ctx, p, gone) },
-	}
-	for _, step := range steps {
-		if err := step(ctx, p); err != nil {
-			if err == errStop {
-				return r.finish(ctx, p.obj, p.st, p.cause, untilOrZero(p.wake, r.now()))
-			}
-			return ctrl.Result{}, err
-		}
-	}
-	log.Info("Revoked pending invites; removing the finalizer")
-	if err := r.writeStatus(ctx, p, conditionState{Reconciling: true, Reason: ReasonRevoking, Message: "deleting"}); err != nil {
+	var ce *configError
+	switch {
+	case errors.As(err, &ce) && ce.Reason == invv1.ReasonProviderNotFound:
+		r.Recorder.Eventf(obj, nil, "Warning", invv1.EventRevokeSkipped, "Delete", "%s; pending invites were not revoked", ce.Message)
+		return ctrl.Result{}, r.ensureFinalizer(ctx, obj, false)
+	case errors.As(err, &ce):
+		return r.writeStatusAndRequeue(ctx, obj, obj.Status.DeepCopy(), conditionState{Stalled: true, Reason: ce.Reason,
+			Message: ce.Message + "; deletion waits to revoke pending invites (set spec.removalPolicy to Keep to delete without revoking)"}, zeroTime)
+	case err != nil:
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, r.ensureFinalizer(ctx, p, false)
+	p := &pass{obj: obj, st: obj.Status.DeepCopy(), h: h}
+	gone := obj.Spec.DeepCopy()
+	gone.Emails = nil
+	for _, step := range []func(context.Context, *pass) (stepResult, error){
+		r.settleInFlight,
+		func(ctx context.Context, p *pass) (stepResult, error) { return r.revoke(ctx, p, gone) },
+	} {
+		res, err := step(ctx, p)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if res.halt {
+			c := res.cond
+			if c == nil {
+				cs := conditionsFor(p.obj, p.st, r.now(), r.SendDeadline)
+				c = &cs
+			}
+			return r.writeStatusAndRequeue(ctx, p.obj, p.st, *c, res.wake)
+		}
+	}
+	logf.FromContext(ctx).Info("Revoked pending invites; removing the finalizer")
+	return ctrl.Result{}, r.ensureFinalizer(ctx, p.obj, false)
 }

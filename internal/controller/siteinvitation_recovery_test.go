@@ -88,7 +88,7 @@ func TestCrashBetweenCallAndStatusWrite(t *testing.T) {
 
 	w.start(managerOptions{})
 	w.eventually("blog", 20*time.Second, ready)
-	shop := w.eventually("shop", 20*time.Second, stalled(controller.ReasonOutcomeUnknown))
+	shop := w.eventually("shop", 20*time.Second, stalled(invv1.ReasonOutcomeUnknown))
 	exactlyOnce(g, w.wp.Snapshot(), wpSiteID, wpList)
 	exactlyOnce(g, w.wix.Snapshot(), wixSite, wixList)
 	g.Expect(shop.Status.Failed).To(HaveLen(5))
@@ -116,7 +116,7 @@ func TestEmailsAddedAndRemovedWithRevoke(t *testing.T) {
 			obj.Spec.RemovalPolicy = invv1.RemovalPolicyRevoke
 			w.create(obj)
 			got := w.eventually(name, 20*time.Second, ready)
-			g.Expect(got.Finalizers).To(ContainElement(controller.FinalizerName))
+			g.Expect(got.Finalizers).To(ContainElement(invv1.FinalizerName))
 			g.Expect(accept(site, first[0])).To(Succeed())
 
 			// Remove two (one accepted, one pending), add two.

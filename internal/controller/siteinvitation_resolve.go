@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -44,13 +43,13 @@ func (r *SiteInvitationReconciler) resolveProvider(ctx context.Context, obj *inv
 	}
 	if err := r.Get(ctx, key, pobj); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, &configError{ReasonProviderNotFound, fmt.Sprintf("%s %s not found", providerRefKind(ref), key)}
+			return nil, &configError{invv1.ReasonProviderNotFound, fmt.Sprintf("%s %s not found", providerRefKind(ref), key)}
 		}
 		return nil, err
 	}
 	v := viewOf(pobj)
 	if got := v.Spec.Type(); got != obj.Spec.Provider {
-		return nil, &configError{ReasonProviderTypeMismatch, fmt.Sprintf("%s %s is a %s provider, but spec.provider is %s",
+		return nil, &configError{invv1.ReasonProviderTypeMismatch, fmt.Sprintf("%s %s is a %s provider, but spec.provider is %s",
 			v.Kind, key, got, obj.Spec.Provider)}
 	}
 	if v.Selector != nil {
@@ -59,7 +58,7 @@ func (r *SiteInvitationReconciler) resolveProvider(ctx context.Context, obj *inv
 			return nil, err
 		}
 		if !allowed {
-			return nil, &configError{ReasonNamespaceNotAllowed, fmt.Sprintf(
+			return nil, &configError{invv1.ReasonNamespaceNotAllowed, fmt.Sprintf(
 				"the namespaceSelector of ClusterInvitationProvider %s does not admit namespace %s", ref.Name, obj.Namespace)}
 		}
 	}
@@ -69,37 +68,11 @@ func (r *SiteInvitationReconciler) resolveProvider(ctx context.Context, obj *inv
 func (r *SiteInvitationReconciler) namespaceAllowed(ctx context.Context, namespace string, sel *metav1.LabelSelector) (bool, error) {
 	selector, err := metav1.LabelSelectorAsSelector(sel)
 	if err != nil {
-		return false, &configError{ReasonNamespaceNotAllowed, "the provider's namespaceSelector is invalid: " + err.Error()}
+		return false, &configError{invv1.ReasonNamespaceNotAllowed, "the provider's namespaceSelector is invalid: " + err.Error()}
 	}
 	var ns corev1.Namespace
 	if err := r.Get(ctx, types.NamespacedName{Name: namespace}, &ns); err != nil {
 		return false, err
 	}
 	return selector.Matches(labels.Set(ns.Labels)), nil
-}
-
-// validateSpec applies the CRD's rules again, with the same functions: an object can bypass admission (an
-// older CRD, a restored backup), and nothing invalid may reach a provider.
-func validateSpec(spec *invv1.SiteInvitationSpec) error {
-	if spec.Provider != invv1.ProviderWix && spec.Provider != invv1.ProviderWordPress {
-		return fmt.Errorf("spec.provider %q is not Wix or WordPress", spec.Provider)
-	}
-	if len(spec.Emails) == 0 || len(spec.Emails) > invv1.MaxEmailsPerObject {
-		return fmt.Errorf("spec.emails must hold 1 to %d emails, not %d", invv1.MaxEmailsPerObject, len(spec.Emails))
-	}
-	seen := make(map[string]bool, len(spec.Emails))
-	var errs []error
-	for i, e := range spec.Emails {
-		if err := invv1.ValidateEmail(e); err != nil {
-			errs = append(errs, fmt.Errorf("spec.emails[%d]: %w", i, err))
-		}
-		if seen[e] {
-			errs = append(errs, fmt.Errorf("spec.emails[%d]: duplicate", i))
-		}
-		seen[e] = true
-	}
-	if len(spec.Roles) == 0 || (spec.Provider == invv1.ProviderWordPress && len(spec.Roles) != 1) {
-		errs = append(errs, errors.New("spec.roles: WordPress takes exactly one role, Wix one to ten"))
-	}
-	return errors.Join(errs...)
 }

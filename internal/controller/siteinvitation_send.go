@@ -2,84 +2,94 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+	"github.com/siteops/invitation-operator/internal/ledger"
 	"github.com/siteops/invitation-operator/internal/provider"
 )
 
 // sendMissing sends every desired email that has no invite and is due, batch by batch: the intent record
 // is written first (optimistic concurrency: a conflict means someone else owns the work), then the
 // provider is called, then the outcomes and the cleared intent are written together.
-func (r *SiteInvitationReconciler) sendMissing(ctx context.Context, p *pass) error {
+func (r *SiteInvitationReconciler) sendMissing(ctx context.Context, p *pass) (stepResult, error) {
 	token := p.obj.Annotations[invv1.RetryAnnotation]
 	retry := token != "" && token != p.st.LastHandledRetry
-	plan := Compute(PlanInput{Spec: &p.obj.Spec, Generation: p.obj.Generation, Status: p.st, Now: r.now(), RetryRequested: retry})
-	p.wakeAt(plan.NextAttempt)
+	plan := ledger.Compute(ledger.PlanInput{Spec: &p.obj.Spec, Generation: p.obj.Generation, Status: p.st, Now: r.now(), RetryRequested: retry})
+	wake := plan.NextAttempt
 	if retry && len(plan.Retried) == 0 {
 		p.st.LastHandledRetry = token // nothing to retry: the token is handled
 	}
 	if len(plan.Send) == 0 {
-		return nil
+		return stepResult{wake: wake}, nil
 	}
 	if plan.HoldSends {
-		p.cause = conditionState{Reconciling: true, Reason: ReasonRevoking,
-			Message: "new invites wait until the pending invites of removed emails are revoked"}
-		return errStop
-	}
-	if err := r.ensureFinalizer(ctx, p, p.obj.Spec.RemovalPolicy == invv1.RemovalPolicyRevoke); err != nil {
-		return err
+		return halted(&conditionState{Reconciling: true, Reason: invv1.ReasonRevoking,
+			Message: "new invites wait until the pending invites of removed emails are revoked"}, wake), nil
 	}
 	caps := p.h.Client.Capabilities()
 	todo := plan.Send
 	if caps.ListsPending && neverAttempted(p.st, todo) {
 		// Status can be lost (restored from Git, deleted and re-created): adopt invites that already exist.
-		if err := r.gate(p); err != nil {
-			return err
+		if res, ok := r.gate(p.h); !ok {
+			return halted(res.cond, earliest(wake, res.wake)), nil
 		}
 		obs, err := p.h.Client.Observe(ctx, p.obj.Spec.Site, nil)
 		if err != nil {
-			return r.callFailed(ctx, p, "observe", err)
+			res := r.callFailed(ctx, p, callObserve, err)
+			return halted(res.cond, earliest(wake, res.wake)), nil
 		}
 		r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
-		byEmail := observations(obs)
-		refresh(p.st, byEmail, false)
-		if todo = adopt(p.st, todo, byEmail, p.obj.Spec.Roles, r.now()); len(todo) < len(plan.Send) {
+		byEmail := ledger.ByEmail(obs)
+		ledger.Refresh(p.st, byEmail, false)
+		if todo = ledger.Adopt(p.st, todo, byEmail, p.obj.Spec.Roles, r.now()); len(todo) < len(plan.Send) {
 			logf.FromContext(ctx).Info("Adopted existing invites", "count", len(plan.Send)-len(todo))
 		}
 	}
-	batches := Batches(todo, caps.BatchSize)
+	ev := &sendEvents{failed: map[string][]string{}}
+	defer func() { r.emitSendEvents(p.obj, ev) }() // p.obj may be a fresh copy by then
+	batches := ledger.Batches(todo, caps.BatchSize)
 	for i, batch := range batches {
-		if err := r.gate(p); err != nil {
-			return err
+		if res, ok := r.gate(p.h); !ok {
+			return halted(res.cond, earliest(wake, res.wake)), nil
 		}
 		if retry && i == 0 {
 			p.st.LastHandledRetry = token // recorded with the first intent: the token acts once
 		}
-		if err := r.sendBatch(ctx, p, batch); err != nil {
-			if p.requestFailure != nil {
-				// The provider refused the request itself (an unknown role or site): every other batch
-				// would get the same answer, so they are recorded with it instead of being sent.
-				f := *p.requestFailure
+		res, err := r.sendBatch(ctx, p, batch)
+		if err != nil {
+			return stepResult{}, err
+		}
+		r.report(p, res, ev)
+		if len(res.unknown) > 0 {
+			wake = earliest(wake, r.now().Add(r.SendDeadline))
+		}
+		if o := res.request; o != nil {
+			if o.failure != nil && !o.failure.Retryable {
+				// The provider refused the request itself (an unknown role or site): every other batch would
+				// get the same answer, so they are recorded with it instead of being sent.
+				f := *o.failure
 				f.Message = provider.Truncate("not sent: the provider refused the same request for other emails: "+f.Message, 128)
 				for _, rest := range batches[i+1:] {
 					for _, e := range rest {
-						recordFailure(p.st, e, f, r.now(), p.obj.Generation, 0, 0)
+						ledger.RecordFailure(p.st, e, f, r.now(), p.obj.Generation, 0, 0)
 					}
 				}
 			}
-			return err
+			return halted(o.cond, earliest(wake, o.retryAt)), nil
 		}
 	}
-	return nil
+	return stepResult{wake: wake}, nil
 }
 
 // neverAttempted reports whether some email in todo has never been tried (no failed entry): only then can
@@ -97,21 +107,23 @@ func neverAttempted(st *invv1.SiteInvitationStatus, todo []string) bool {
 	return false
 }
 
+// sendResult is what one send means for each email of its batch.
+type sendResult struct {
+	sent    []provider.Outcome
+	failed  map[string]ledger.Failure
+	unknown []string // still in flight: settled after the send deadline
+	// request is the outcome of a send that failed as a whole; nil when the provider answered per email.
+	request *outcome
+	err     error
+}
+
 // sendBatch is one turn of the intent → call → outcome protocol.
-func (r *SiteInvitationReconciler) sendBatch(ctx context.Context, p *pass, batch []string) error {
-	log := logf.FromContext(ctx)
-	intent := &invv1.InFlightBatch{ID: rand.String(16), Emails: batch, Roles: p.obj.Spec.Roles, StartedAt: timeOf(r.now())}
+func (r *SiteInvitationReconciler) sendBatch(ctx context.Context, p *pass, batch []string) (sendResult, error) {
+	intent := &invv1.InFlightBatch{ID: rand.String(16), Emails: batch, Roles: p.obj.Spec.Roles, StartedAt: ledger.TimeOf(r.now())}
 	p.st.InFlight = intent
-	if err := r.writeStatus(ctx, p, conditionState{Reconciling: true, Reason: ReasonProgressing,
+	if err := r.writeStatus(ctx, p.obj, p.st, conditionState{Reconciling: true, Reason: invv1.ReasonProgressing,
 		Message: fmt.Sprintf("sending %d invites", len(batch))}); err != nil {
-		if apierrors.IsConflict(err) {
-			// Someone else changed the object first (another manager, a spec edit): nothing was sent.
-			log.V(1).Info("Intent write conflicted; retrying later")
-			p.cause = conditionState{Reconciling: true, Reason: ReasonProgressing, Message: "the object changed while sending; retrying"}
-			p.wakeAt(r.now().Add(time.Second))
-			return errStop
-		}
-		return err
+		return sendResult{}, err // nothing was sent; a conflict means someone else changed the object first
 	}
 
 	// The call and its outcome write run to completion even when the manager is shutting down: a send
@@ -119,96 +131,62 @@ func (r *SiteInvitationReconciler) sendBatch(ctx context.Context, p *pass, batch
 	// cheaper not to create one.
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.SendDeadline)
 	defer cancel()
-	spec := p.obj.Spec
-	b := provider.Batch{Site: spec.Site, Emails: batch, Roles: spec.Roles, Message: spec.Message}
+	outcomes, sendErr := p.h.Client.Send(sendCtx, batchOf(&p.obj.Spec, batch))
+	if r.Hooks.AfterSend != nil {
+		if err := r.Hooks.AfterSend(p.obj); err != nil {
+			return sendResult{}, err
+		}
+	}
+	res := classifySend(batch, outcomes, sendErr, r.timing())
+	if res.request != nil {
+		res.request.apply(p.h)
+	}
+	if err := r.recordOutcome(ctx, p, intent, res); err != nil {
+		return res, err
+	}
+	if len(res.sent) > 0 {
+		// Just sent: they are pending; the next look at the provider is due a resync period from now.
+		r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
+	}
+	return res, nil
+}
+
+// batchOf is the provider request for emails under spec.
+func batchOf(spec *invv1.SiteInvitationSpec, emails []string) provider.Batch {
+	b := provider.Batch{Site: spec.Site, Emails: emails, Roles: spec.Roles, Message: spec.Message}
 	if spec.Wix != nil {
 		b.Language, b.Purpose, b.LocationIDs = spec.Wix.DefaultEmailLanguage, spec.Wix.InvitePurpose, spec.Wix.LocationIDs
 	}
 	if spec.WordPress != nil {
 		b.External = spec.WordPress.IsExternal
 	}
-	outcomes, sendErr := p.h.Client.Send(sendCtx, b)
-	if r.Hooks.AfterSend != nil {
-		if err := r.Hooks.AfterSend(p.obj); err != nil {
-			return err
-		}
-	}
-	res := r.judge(p, batch, outcomes, sendErr)
-	if err := r.writeOutcome(sendCtx, p, intent.ID, res); err != nil {
-		return err
-	}
-	r.report(p, res)
-	if len(res.sent) > 0 {
-		// Just sent: they are pending; the next look at the provider is due a resync period from now.
-		r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
-	}
-	if res.stop {
-		return errStop
-	}
-	return nil
+	return b
 }
 
-// sendResult is what one send means for each email of its batch.
-type sendResult struct {
-	sent     []provider.Outcome
-	failed   map[string]failure
-	unknown  []string // still in flight: settled after the send deadline
-	rejected string   // the credential was refused (401)
-	stop     bool
-	err      error
-}
-
-// judge classifies a send's result: the one place send errors map to per-email records, conditions and
-// requeues.
-func (r *SiteInvitationReconciler) judge(p *pass, batch []string, outcomes []provider.Outcome, err error) sendResult {
-	res := sendResult{failed: map[string]failure{}, err: err}
-	now := r.now()
-	if err == nil {
-		for _, o := range outcomes {
-			switch f, ok := failureOf(o.Err); {
-			case o.Err == nil:
-				res.sent = append(res.sent, o)
-			case ok:
-				res.failed[o.Email] = f
-			default:
-				res.unknown = append(res.unknown, o.Email)
+// classifySend reads a send's answer email by email through outcomeOf.
+func classifySend(batch []string, outcomes []provider.Outcome, err error, t timing) sendResult {
+	res := sendResult{failed: map[string]ledger.Failure{}, err: err}
+	if err != nil {
+		o := outcomeOf(callSend, err, t)
+		res.request = &o
+		for _, e := range batch {
+			switch {
+			case o.unknown:
+				res.unknown = append(res.unknown, e)
+			case o.failure != nil:
+				res.failed[e] = *o.failure
 			}
-		}
-		if len(res.unknown) > 0 {
-			p.wakeAt(now.Add(r.SendDeadline))
 		}
 		return res
 	}
-	res.stop = true
-	switch kind := provider.Classify(err); kind {
-	case provider.KindOutcomeUnknown:
-		res.unknown = batch
-		p.cause = conditionState{Reconciling: true, Reason: ReasonWaitingForInFlight,
-			Message: "a send got no usable answer (" + err.Error() + "); it is settled after the send deadline"}
-		p.wakeAt(now.Add(r.SendDeadline))
-	case provider.KindCredential:
-		var ce *provider.CredentialError
-		errors.As(err, &ce)
-		if ce.Unauthenticated {
-			res.rejected = ce.Message
-			p.cause = conditionState{Stalled: true, Reason: ReasonCredentialRejected, Message: err.Error()}
-		} else {
-			p.cause = conditionState{Stalled: true, Reason: ReasonForbidden, Message: err.Error()}
-		}
-	default:
-		f, _ := failureOf(err)
-		for _, e := range batch {
-			res.failed[e] = f
-		}
-		if !f.Retryable {
-			p.requestFailure = &f
-		}
-		if f.Retryable {
-			wait := Backoff(r.retryBase(), 1, f.RetryAfter, r.rnd())
-			if f.RetryAfter > 0 {
-				p.h.Hold(now.Add(f.RetryAfter))
-			}
-			p.wakeAt(now.Add(wait))
+	for _, out := range outcomes {
+		switch o := outcomeOf(callSend, out.Err, t); {
+		case out.Err == nil:
+			res.sent = append(res.sent, out)
+		case o.failure != nil:
+			res.failed[out.Email] = *o.failure
+		default:
+			res.unknown = append(res.unknown, out.Email)
 		}
 	}
 	return res
@@ -217,12 +195,13 @@ func (r *SiteInvitationReconciler) judge(p *pass, batch []string, outcomes []pro
 // applyOutcome writes a send's result into st and clears the intent (keeping only emails whose outcome is
 // still unknown). It is re-applied to a fresh status after a write conflict, so it reads nothing else.
 func (r *SiteInvitationReconciler) applyOutcome(st *invv1.SiteInvitationStatus, intent *invv1.InFlightBatch, res sendResult, generation int64) {
-	now, rnd := r.now(), r.rnd()
+	now, rnd := r.now(), random(r.Rand)
 	for _, o := range res.sent {
-		recordSent(st, invv1.SentInvitation{Email: o.Email, InviteID: o.InviteID, Roles: intent.Roles, SentAt: timeOf(now), State: invv1.InvitationPending})
+		ledger.RecordSent(st, invv1.SentInvitation{Email: o.Email, InviteID: o.InviteID, Roles: intent.Roles, SentAt: ledger.TimeOf(now),
+			State: invv1.InvitationPending})
 	}
 	for e, f := range res.failed {
-		recordFailure(st, e, f, now, generation, r.retryBase(), rnd)
+		ledger.RecordFailure(st, e, f, now, generation, r.retryBase(), rnd)
 	}
 	if st.InFlight == nil || st.InFlight.ID != intent.ID {
 		return // settled by someone else meanwhile; the records above are still the truth
@@ -233,75 +212,88 @@ func (r *SiteInvitationReconciler) applyOutcome(st *invv1.SiteInvitationStatus, 
 	}
 }
 
-// writeOutcome records a send's result. A conflict (the spec was edited meanwhile, say) re-reads the
-// object without the cache and applies the result again: the outcome of a send must never be lost.
-func (r *SiteInvitationReconciler) writeOutcome(ctx context.Context, p *pass, id string, res sendResult) error {
-	intent := p.st.InFlight
-	if res.rejected != "" {
-		p.h.MarkRejected(res.rejected)
-	}
+// outcomeWrite bounds the retries of an outcome write: about 25 s in all, well inside a shutdown's grace.
+var outcomeWrite = wait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 8, Cap: 5 * time.Second}
+
+// recordOutcome writes a send's result. It runs detached from cancellation — a shutdown must still record
+// what was sent — and retries only what can pass: a conflict (the spec was edited meanwhile, say: the
+// result is applied again to a fresh copy read past the cache) and transient API errors. Anything else
+// (a rejected write) is returned at once; the intent record then lets the send be settled.
+func (r *SiteInvitationReconciler) recordOutcome(ctx context.Context, p *pass, intent *invv1.InFlightBatch, res sendResult) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.SendDeadline)
+	defer cancel()
 	r.applyOutcome(p.st, intent, res, p.obj.Generation)
-	backoff := 100 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		err := r.writeStatus(ctx, p, r.assessWith(p))
-		if err == nil {
-			return nil
+	var last error
+	err := retry.OnError(outcomeWrite, retriableWrite, func() error {
+		if apierrors.IsConflict(last) {
+			fresh := &invv1.SiteInvitation{}
+			if last = r.APIReader.Get(ctx, client.ObjectKeyFromObject(p.obj), fresh); last != nil {
+				return last
+			}
+			p.obj, p.st = fresh, fresh.Status.DeepCopy()
+			r.applyOutcome(p.st, intent, res, p.obj.Generation)
 		}
-		if attempt >= 8 || ctx.Err() != nil {
-			return fmt.Errorf("recording the outcome of send %s: %w", id, err)
+		c := conditionsFor(p.obj, p.st, r.now(), r.SendDeadline)
+		if res.request != nil && res.request.cond != nil {
+			c = *res.request.cond
 		}
-		if !apierrors.IsConflict(err) {
-			time.Sleep(backoff)
-			backoff = min(2*backoff, 5*time.Second)
-			continue
-		}
-		fresh := &invv1.SiteInvitation{}
-		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(p.obj), fresh); err != nil {
-			return err
-		}
-		p.obj, p.st = fresh, fresh.Status.DeepCopy()
-		r.applyOutcome(p.st, intent, res, p.obj.Generation)
+		last = r.writeStatus(ctx, p.obj, p.st, c)
+		return last
+	})
+	if err != nil {
+		return fmt.Errorf("recording the outcome of send %s: %w", intent.ID, err)
 	}
+	return nil
 }
 
-// report counts a send in the metrics and gathers its events; they are emitted once per reconcile
-// (sendEvents), not once per batch: one API write instead of one per batch.
-func (r *SiteInvitationReconciler) report(p *pass, res sendResult) {
+// retriableWrite says whether a failed API write may pass when tried again.
+func retriableWrite(err error) bool {
+	return apierrors.IsConflict(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
+		apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) ||
+		utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
+}
+
+// sendEvents gathers one pass's send results, so they are emitted once per reconcile (one API write), not
+// once per batch.
+type sendEvents struct {
+	sent   []string
+	failed map[string][]string // by reason
+}
+
+// report counts a send in the metrics and gathers its events.
+func (r *SiteInvitationReconciler) report(p *pass, res sendResult, ev *sendEvents) {
 	ns, ptype := p.obj.Namespace, string(p.h.Type)
 	for _, o := range res.sent {
-		p.sent = append(p.sent, o.Email)
+		ev.sent = append(ev.sent, o.Email)
 	}
 	r.Metrics.InvitesSent.WithLabelValues(ptype, ns).Add(float64(len(res.sent)))
-	if p.failed == nil {
-		p.failed = map[string][]string{}
-	}
 	for e, f := range res.failed {
-		p.failed[f.Reason] = append(p.failed[f.Reason], e)
+		ev.failed[f.Reason] = append(ev.failed[f.Reason], e)
 		r.Metrics.Failures.WithLabelValues(ptype, ns, f.Reason).Inc()
 	}
-	if res.err != nil && provider.Classify(res.err) == provider.KindCredential {
-		r.Recorder.Eventf(p.obj, nil, "Warning", p.cause.Reason, "Send", "%s", res.err.Error())
+	if o := res.request; o != nil && o.cond != nil && o.cond.Stalled {
+		r.Recorder.Eventf(p.obj, nil, "Warning", o.cond.Reason, "Send", "%s", res.err.Error())
 	}
 	if len(res.unknown) > 0 {
 		r.Metrics.UnknownOutcomes.WithLabelValues(ptype, ns).Add(float64(len(res.unknown)))
-		r.Recorder.Eventf(p.obj, nil, "Warning", "OutcomeUnknown", "Send",
+		r.Recorder.Eventf(p.obj, nil, "Warning", invv1.ReasonOutcomeUnknown, "Send",
 			"No usable answer for %d invites (%s); settling after the send deadline", len(res.unknown), maskList(res.unknown))
 	}
 }
 
-// sendEvents emits what this reconcile's sends did: one event for the invites sent, one per failure reason.
-func (r *SiteInvitationReconciler) sendEvents(p *pass) {
-	if len(p.sent) > 0 {
-		r.Recorder.Eventf(p.obj, nil, "Normal", "InvitesSent", "Send", "Sent %d invites: %s", len(p.sent), maskList(p.sent))
+// emitSendEvents emits what this reconcile's sends did: one event for the invites sent, one per failure reason.
+func (r *SiteInvitationReconciler) emitSendEvents(obj *invv1.SiteInvitation, ev *sendEvents) {
+	if len(ev.sent) > 0 {
+		r.Recorder.Eventf(obj, nil, "Normal", invv1.EventInvitesSent, "Send", "Sent %d invites: %s", len(ev.sent), maskList(ev.sent))
 	}
-	reasons := make([]string, 0, len(p.failed))
-	for reason := range p.failed {
+	reasons := make([]string, 0, len(ev.failed))
+	for reason := range ev.failed {
 		reasons = append(reasons, reason)
 	}
 	slices.Sort(reasons)
 	for _, reason := range reasons {
-		emails := p.failed[reason]
+		emails := ev.failed[reason]
 		slices.Sort(emails)
-		r.Recorder.Eventf(p.obj, nil, "Warning", "InviteFailed", "Send", "%d not invited (%s): %s", len(emails), reason, maskList(emails))
+		r.Recorder.Eventf(obj, nil, "Warning", invv1.EventInviteFailed, "Send", "%d not invited (%s): %s", len(emails), reason, maskList(emails))
 	}
 }

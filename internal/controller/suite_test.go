@@ -176,7 +176,7 @@ func (w *world) start(o managerOptions) (stop func()) {
 		Logger:                 zap.New(zap.WriteTo(w.logs), zap.UseDevMode(true)),
 	})
 	g.Expect(err).NotTo(HaveOccurred())
-	_, err = controller.Setup(mgr, controller.Options{
+	err = controller.Setup(mgr, controller.Options{
 		Workers: 2, ResyncPeriod: testResync, SendDeadline: testDeadline, ProviderPollInterval: 500 * time.Millisecond,
 		ProviderTimeout: time.Second, RetryBase: 300 * time.Millisecond, NewClient: providers.New, Registerer: o.registry,
 		BaseURLs: map[provider.Type]string{provider.Wix: o.wixURL, provider.WordPress: w.wpURL}, Hooks: o.hooks,

@@ -201,3 +201,22 @@ type RequestObserver interface {
 	ObserveRequest(provider Type, op string, code int, took time.Duration)
 	ObserveLimiterWait(provider Type, waited time.Duration)
 }
+
+// Waiter is the shared rate limiter every request waits on (a *rate.Limiter satisfies it).
+type Waiter interface {
+	Wait(ctx context.Context) error
+}
+
+// Truncate cuts s to at most n bytes on a rune boundary, for provider messages stored in status.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -22,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
-	"github.com/siteops/invitation-operator/internal/controller"
 	"github.com/siteops/invitation-operator/internal/sandbox"
 	"github.com/siteops/invitation-operator/test/harness"
 )
@@ -276,7 +275,7 @@ func judge(ctx context.Context, h *harness.Harness, v *Verdict) {
 			case n > 1:
 				v.Duplicates++
 				fmt.Printf("DUPLICATE %s %s: %d invitations\n", o.Name, e, n)
-			case failed[e] == controller.ReasonOutcomeUnknown:
+			case failed[e] == invv1.ReasonOutcomeUnknown:
 				v.OutcomeUnknown++
 			case n == 1 && sent[e]:
 				v.ExactlyOnce++

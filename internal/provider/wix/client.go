@@ -5,12 +5,11 @@ package wix
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/siteops/invitation-operator/internal/provider"
+	"github.com/siteops/invitation-operator/internal/provider/httpapi"
 )
 
 // DefaultBaseURL is Wix's REST gateway.
@@ -21,7 +20,7 @@ type Client struct {
 	base      string
 	apiKey    string
 	accountID string
-	http      *provider.HTTP
+	http      *httpapi.HTTP
 }
 
 // New returns a client for cfg; cfg.BaseURL empty means DefaultBaseURL.
@@ -33,48 +32,21 @@ func New(cfg provider.Config) (*Client, error) {
 	if strings.TrimSpace(cfg.Credential) == "" {
 		return nil, errors.New("wix: the API key is empty")
 	}
-	return &Client{
-		base:      base,
-		apiKey:    cfg.Credential,
-		accountID: cfg.AccountID,
-		http:      provider.NewHTTP(provider.Wix, cfg),
-	}, nil
+	h := httpapi.NewHTTP(provider.Wix, cfg)
+	h.ContentTypeHeader = "content-type" // the SDK's spelling
+	return &Client{base: base, apiKey: cfg.Credential, accountID: cfg.AccountID, http: h}, nil
 }
 
 // call sends one request with the SDK's headers. siteID is sent as wix-site-id when non-empty. out, when
-// non-nil, receives the JSON body of a 200 answer; any other status becomes a typed error.
+// non-nil, receives the JSON body of a 2xx answer; any other status becomes a typed error.
 func (c *Client) call(ctx context.Context, op, method, path, siteID string, in, out any, applies bool) error {
 	header := map[string]string{"authorization": c.apiKey}
-	var body []byte
-	if in != nil {
-		var err error
-		if body, err = json.Marshal(in); err != nil {
-			return fmt.Errorf("wix %s: encoding the request: %w", op, err)
-		}
-		header["content-type"] = "application/json"
-	}
 	if c.accountID != "" {
 		header["wix-account-id"] = c.accountID
 	}
 	if siteID != "" {
 		header["wix-site-id"] = siteID
 	}
-	resp, err := c.http.Do(ctx, provider.Call{Op: op, Method: method, URL: c.base + path, Header: header, Body: body, Applies: applies})
-	if err != nil {
-		return err
-	}
-	if resp.Status != 200 {
-		return c.statusError(resp, applies)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(resp.Body, out); err != nil {
-		cause := fmt.Errorf("wix %s: the answer is not the expected JSON: %w", op, err)
-		if applies {
-			return &provider.OutcomeUnknownError{Cause: cause}
-		}
-		return &provider.TransientError{StatusCode: resp.Status, Message: cause.Error()}
-	}
-	return nil
+	call := httpapi.Call{Op: op, Method: method, URL: c.base + path, Header: header, Applies: applies}
+	return c.http.JSON(ctx, call, in, out, func(r *httpapi.Response) error { return c.statusError(r, applies) })
 }

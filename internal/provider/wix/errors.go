@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/siteops/invitation-operator/internal/provider"
+	"github.com/siteops/invitation-operator/internal/provider/httpapi"
 )
 
 // APIError is Wix's error body: {"message", "details": {"applicationError"|"validationError"}}. System
@@ -75,7 +76,7 @@ func (e APIError) violates(field string) bool {
 	return false
 }
 
-func (c *Client) statusError(resp *provider.Response, applies bool) error {
+func (c *Client) statusError(resp *httpapi.Response, applies bool) error {
 	e := ParseAPIError(resp.Body)
 	code, text := e.code(), e.text()
 	if rid := resp.Header.Get("x-wix-request-id"); rid != "" {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/siteops/invitation-operator/internal/provider"
+	"github.com/siteops/invitation-operator/internal/provider/httpapi"
 )
 
 // BulkInviteRequest is the body of POST /invites/site-invite/bulk, fields in the order the official SDK
@@ -61,7 +61,7 @@ type resendResponse struct {
 // ResendInvite emails an existing invite again. Not idempotent.
 func (c *Client) ResendInvite(ctx context.Context, siteID, inviteID, language string) (*SiteInvite, error) {
 	var out resendResponse
-	path := "/invites/site-invite/" + provider.PathEscape(inviteID) + "/resend"
+	path := "/invites/site-invite/" + httpapi.PathEscape(inviteID) + "/resend"
 	if err := c.call(ctx, "resend", http.MethodPost, path, siteID, resendRequest{InviteID: inviteID, DefaultEmailLanguage: language}, &out, true); err != nil {
 		return nil, err
 	}
@@ -75,6 +75,6 @@ type revokeRequest struct {
 // RevokeInvite withdraws a pending invite; Wix answers {}.
 func (c *Client) RevokeInvite(ctx context.Context, siteID, inviteID string) error {
 	var out struct{}
-	path := "/invites/site-invite/" + provider.PathEscape(inviteID) + "/revoke"
+	path := "/invites/site-invite/" + httpapi.PathEscape(inviteID) + "/revoke"
 	return c.call(ctx, "revoke", http.MethodPost, path, siteID, revokeRequest{InviteID: inviteID}, &out, false)
 }

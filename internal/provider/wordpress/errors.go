@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/siteops/invitation-operator/internal/provider"
+	"github.com/siteops/invitation-operator/internal/provider/httpapi"
 )
 
 // APIError is a WordPress.com error body: {"error", "message"} in rest/v1.1, {"code", "message",
@@ -29,7 +30,7 @@ func ParseAPIError(body []byte) (code, message string) {
 // Codes WordPress.com uses for a token it does not accept, whatever the HTTP status.
 var unauthenticatedCodes = map[string]bool{"invalid_token": true, "authorization_required": true, "unauthorized_token": true}
 
-func (c *Client) statusError(resp *provider.Response, applies bool) error {
+func (c *Client) statusError(resp *httpapi.Response, applies bool) error {
 	code, msg := ParseAPIError(resp.Body)
 	switch {
 	case unauthenticatedCodes[code]:

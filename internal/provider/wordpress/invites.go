@@ -9,6 +9,7 @@ import (
 	"net/url"
 
 	"github.com/siteops/invitation-operator/internal/provider"
+	"github.com/siteops/invitation-operator/internal/provider/httpapi"
 )
 
 // NewInvitesRequest is the JSON body of POST /rest/v1.1/sites/$site/invites/new.
@@ -117,7 +118,7 @@ func (c *Client) ListInvites(ctx context.Context, site string) ([]Invite, error)
 // ResendInvite emails an invite again. Not idempotent. WordPress.com's answer body is undocumented and
 // ignored; a 2xx is success.
 func (c *Client) ResendInvite(ctx context.Context, site, inviteKey string) error {
-	return c.call(ctx, "resend", http.MethodPost, sitePath("rest/v1.1", site, "invites/"+provider.PathEscape(inviteKey)+"/resend"), nil, nil, true)
+	return c.call(ctx, "resend", http.MethodPost, sitePath("rest/v1.1", site, "invites/"+httpapi.PathEscape(inviteKey)+"/resend"), nil, nil, true)
 }
 
 type deleteInvitesRequest struct {

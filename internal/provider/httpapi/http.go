@@ -1,11 +1,18 @@
-package provider
+// Package httpapi is the HTTP machinery every provider client shares: the shared rate limiter, a timeout
+// per request, bounded bodies, no redirects, one JSON call path, and the classification of transport
+// failures and plain HTTP statuses into the provider package's typed errors. It is kept apart from
+// package provider so that the pure code (the ledger) can use the provider types without importing I/O.
+package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -13,17 +20,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/siteops/invitation-operator/internal/provider"
 	"github.com/siteops/invitation-operator/internal/version"
 )
 
 // MaxResponseBytes bounds how much of a provider's answer is read; a larger answer is treated as
 // unreadable (for a send: outcome unknown).
 const MaxResponseBytes = 4 << 20
-
-// Waiter is the shared rate limiter every request waits on (a *rate.Limiter satisfies it).
-type Waiter interface {
-	Wait(ctx context.Context) error
-}
 
 // Call is one HTTP request to a provider.
 type Call struct {
@@ -36,7 +39,7 @@ type Call struct {
 	Header map[string]string
 	Body   []byte
 	// Applies is true when a lost answer may hide an applied, non-repeatable effect (a send, a resend):
-	// failures after the request was written are then *OutcomeUnknownError instead of transient.
+	// failures after the request was written are then *provider.OutcomeUnknownError instead of transient.
 	Applies bool
 }
 
@@ -50,21 +53,23 @@ type Response struct {
 // HTTP is the request machinery both provider clients share: rate limiting, a timeout per request,
 // bounded bodies, no redirects, and the classification of transport failures.
 type HTTP struct {
-	Provider Type
+	Provider provider.Type
 	Client   *http.Client
-	Limiter  Waiter
+	Limiter  provider.Waiter
 	Timeout  time.Duration
-	Observer RequestObserver
+	Observer provider.RequestObserver
 	// Now is the clock Retry-After dates are read against.
 	Now func() time.Time
+	// ContentTypeHeader is how JSON spells the Content-Type header name (the Wix SDK sends it lowercase).
+	ContentTypeHeader string
 }
 
 // NewHTTP returns the machinery for cfg. The http.Client never follows redirects: a redirect could carry
 // the credential to another host, and an API that redirects a POST is misconfigured anyway.
-func NewHTTP(t Type, cfg Config) *HTTP {
+func NewHTTP(t provider.Type, cfg provider.Config) *HTTP {
 	timeout := cfg.Timeout
 	if timeout <= 0 {
-		timeout = DefaultTimeout
+		timeout = provider.DefaultTimeout
 	}
 	return &HTTP{
 		Provider: t,
@@ -78,17 +83,19 @@ func NewHTTP(t Type, cfg Config) *HTTP {
 		Timeout:  timeout,
 		Observer: cfg.Observer,
 		Now:      time.Now,
+
+		ContentTypeHeader: "Content-Type",
 	}
 }
 
 // Do sends c and returns the provider's answer whatever its status. The error is non-nil only when no
-// complete answer arrived; it is then a *TransientError (nothing can have been applied, or the call does
-// not apply anything) or an *OutcomeUnknownError (c.Applies and the request was written).
+// complete answer arrived; it is then a *provider.TransientError (nothing can have been applied, or the call does
+// not apply anything) or an *provider.OutcomeUnknownError (c.Applies and the request was written).
 func (h *HTTP) Do(ctx context.Context, c Call) (*Response, error) {
 	if h.Limiter != nil {
 		start := time.Now()
 		if err := h.Limiter.Wait(ctx); err != nil {
-			return nil, &TransientError{Message: "waiting for the rate limiter: " + err.Error()}
+			return nil, &provider.TransientError{Message: "waiting for the rate limiter: " + err.Error()}
 		}
 		if h.Observer != nil {
 			h.Observer.ObserveLimiterWait(h.Provider, time.Since(start))
@@ -129,10 +136,47 @@ func (h *HTTP) Do(ctx context.Context, c Call) (*Response, error) {
 	case len(b) > MaxResponseBytes:
 		return nil, h.lost(c, true, fmt.Errorf("the answer to %s is larger than %d bytes", c.Op, MaxResponseBytes))
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return nil, &TransientError{StatusCode: resp.StatusCode,
+		return nil, &provider.TransientError{StatusCode: resp.StatusCode,
 			Message: "the provider answered with a redirect, which is not followed; check the provider's baseURL"}
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+// JSON is the one call path of the JSON APIs: it encodes in (when not nil) as the body, sends c, decodes a
+// 2xx answer into out (when not nil) and hands any other status to errorOf, the provider's reading of its
+// error bodies. An answer that is not the expected JSON is an unknown outcome when c applies something (the
+// request may have landed), otherwise a transient error.
+func (h *HTTP) JSON(ctx context.Context, c Call, in, out any, errorOf func(*Response) error) error {
+	if in != nil {
+		body, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s: encoding the request: %w", c.Op, err)
+		}
+		c.Body = body
+		c.Header = maps.Clone(c.Header)
+		if c.Header == nil {
+			c.Header = map[string]string{}
+		}
+		c.Header[h.ContentTypeHeader] = "application/json"
+	}
+	resp, err := h.Do(ctx, c)
+	if err != nil {
+		return err
+	}
+	if resp.Status < 200 || resp.Status > 299 {
+		return errorOf(resp)
+	}
+	if out == nil || resp.Status == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(resp.Body, out); err != nil {
+		cause := fmt.Errorf("%s %s: the answer is not the expected JSON: %w", strings.ToLower(string(h.Provider)), c.Op, err)
+		if c.Applies {
+			return &provider.OutcomeUnknownError{Cause: cause}
+		}
+		return &provider.TransientError{StatusCode: resp.Status, Message: cause.Error()}
+	}
+	return nil
 }
 
 func (h *HTTP) observe(op string, code int, start time.Time) {
@@ -144,9 +188,9 @@ func (h *HTTP) observe(op string, code int, start time.Time) {
 // lost classifies a call that got no complete answer.
 func (h *HTTP) lost(c Call, wrote bool, cause error) error {
 	if c.Applies && wrote {
-		return &OutcomeUnknownError{Cause: fmt.Errorf("%s: %w", c.Op, cause)}
+		return &provider.OutcomeUnknownError{Cause: fmt.Errorf("%s: %w", c.Op, cause)}
 	}
-	return &TransientError{Message: fmt.Sprintf("%s: %v", c.Op, cause)}
+	return &provider.TransientError{Message: fmt.Sprintf("%s: %v", c.Op, cause)}
 }
 
 // transportCause drops the request URL from a transport error: URLs can hold an email (member search),
@@ -164,19 +208,19 @@ func transportCause(err error) error {
 func (h *HTTP) StatusError(r *Response, applies bool, code, message string) error {
 	switch {
 	case r.Status == http.StatusUnauthorized:
-		return &CredentialError{StatusCode: r.Status, Unauthenticated: true, Code: code, Message: message}
+		return &provider.CredentialError{StatusCode: r.Status, Unauthenticated: true, Code: code, Message: message}
 	case r.Status == http.StatusForbidden:
-		return &CredentialError{StatusCode: r.Status, Code: code, Message: message}
+		return &provider.CredentialError{StatusCode: r.Status, Code: code, Message: message}
 	case r.Status == http.StatusNotFound:
-		return &NotFoundError{What: "resource", Message: firstNonEmpty(message, code)}
+		return &provider.NotFoundError{What: "resource", Message: cmp.Or(message, code)}
 	case r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable:
-		return &TransientError{StatusCode: r.Status, RetryAfter: ParseRetryAfter(r.Header.Get("Retry-After"), h.Now()), Message: message}
+		return &provider.TransientError{StatusCode: r.Status, RetryAfter: ParseRetryAfter(r.Header.Get("Retry-After"), h.Now()), Message: message}
 	case r.Status >= 500 && applies:
-		return &OutcomeUnknownError{Cause: fmt.Errorf("HTTP %d: %s", r.Status, firstNonEmpty(message, http.StatusText(r.Status)))}
+		return &provider.OutcomeUnknownError{Cause: fmt.Errorf("HTTP %d: %s", r.Status, cmp.Or(message, http.StatusText(r.Status)))}
 	case r.Status >= 500 || r.Status == http.StatusRequestTimeout:
-		return &TransientError{StatusCode: r.Status, RetryAfter: ParseRetryAfter(r.Header.Get("Retry-After"), h.Now()), Message: message}
+		return &provider.TransientError{StatusCode: r.Status, RetryAfter: ParseRetryAfter(r.Header.Get("Retry-After"), h.Now()), Message: message}
 	}
-	return &PermanentError{Reason: ReasonRejected, Code: firstNonEmpty(code, strconv.Itoa(r.Status)), Message: message}
+	return &provider.PermanentError{Reason: provider.ReasonRejected, Code: cmp.Or(code, strconv.Itoa(r.Status)), Message: message}
 }
 
 // MaxRetryAfter caps a provider's Retry-After, so a bogus header cannot park an object for days.
@@ -207,26 +251,3 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 // PathEscape escapes one path segment (a site, an invite ID), so "../" or "?" in it cannot change the
 // request's path or query.
 func PathEscape(s string) string { return url.PathEscape(s) }
-
-// Truncate cuts s to at most n bytes on a rune boundary, for provider messages stored in status.
-func Truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}

@@ -1,4 +1,8 @@
-package controller
+// Package ledger is the pure core of the protocol: it compares what a SiteInvitation's spec declares with
+// what its status records and says what to do next, and it applies the facts a provider call returned to
+// the status. Nothing here does I/O or reads a clock (time comes in as an argument), so every rule is
+// table-tested without a cluster or a provider; a depguard rule keeps it that way.
+package ledger
 
 import (
 	"slices"
@@ -7,14 +11,6 @@ import (
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/provider"
 )
-
-// The ledger is pure: it compares what the spec declares with what the status records and says what to do
-// next. Everything here is deterministic given its input (time comes in as now), so it is table-tested
-// without a cluster or a provider.
-
-// ReasonOutcomeUnknown marks a failed entry whose send may or may not have reached the provider. Only a
-// retry request sends it again: a second email is worse than a visible question.
-const ReasonOutcomeUnknown = "OutcomeUnknown"
 
 // maxRemovedAwaitingRevoke is how many removed emails may wait in status.sent for revocation before new
 // sends are held back, keeping len(sent)+len(failed) <= v1alpha1.MaxLedgerEntries.
@@ -122,7 +118,7 @@ func dueForRetry(f invv1.FailedInvitation, in PlanInput) bool {
 		return true
 	case f.Retryable:
 		return f.NextAttemptAt == nil || !in.Now.Before(f.NextAttemptAt.Time)
-	case f.Reason == ReasonOutcomeUnknown:
+	case f.Reason == invv1.ReasonOutcomeUnknown:
 		return false
 	}
 	return f.Generation < in.Generation
@@ -159,8 +155,8 @@ func Backoff(base time.Duration, attempts int32, retryAfter time.Duration, rnd f
 	return time.Duration(float64(d) * (0.8 + 0.4*rnd))
 }
 
-// desiredSet returns spec.emails as a set.
-func desiredSet(spec *invv1.SiteInvitationSpec) map[string]bool {
+// DesiredSet returns spec.emails as a set.
+func DesiredSet(spec *invv1.SiteInvitationSpec) map[string]bool {
 	m := make(map[string]bool, len(spec.Emails))
 	for _, e := range spec.Emails {
 		m[e] = true
@@ -168,8 +164,8 @@ func desiredSet(spec *invv1.SiteInvitationSpec) map[string]bool {
 	return m
 }
 
-// stateOf converts a provider state to the API's.
-func stateOf(s provider.State) invv1.InvitationState {
+// StateOf converts a provider state to the API's.
+func StateOf(s provider.State) invv1.InvitationState {
 	switch s {
 	case provider.Accepted:
 		return invv1.InvitationAccepted

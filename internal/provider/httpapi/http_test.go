@@ -1,9 +1,7 @@
-package provider_test
+package httpapi_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/siteops/invitation-operator/internal/provider"
+	"github.com/siteops/invitation-operator/internal/provider/httpapi"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -30,57 +29,17 @@ func TestParseRetryAfter(t *testing.T) {
 		{"HTTP-date", now.Add(45 * time.Second).Format(http.TimeFormat), 45 * time.Second},
 		{"HTTP-date in the past", now.Add(-time.Minute).Format(http.TimeFormat), 0},
 		{"RFC 850 date", now.Add(10 * time.Second).Format("Monday, 02-Jan-06 15:04:05 GMT"), 10 * time.Second},
-		{"capped", "999999", provider.MaxRetryAfter},
+		{"capped", "999999", httpapi.MaxRetryAfter},
 		{"garbage", "soon", 0},
 		{"padded", " 3 ", 3 * time.Second},
 	}
 	for _, tc := range cases {
-		if got := provider.ParseRetryAfter(tc.value, now); got != tc.want {
+		if got := httpapi.ParseRetryAfter(tc.value, now); got != tc.want {
 			t.Errorf("%s: ParseRetryAfter(%q) = %v, want %v", tc.name, tc.value, got, tc.want)
 		}
 	}
 }
 
-func TestClassifyGivesEachErrorOneKind(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		err  error
-		want provider.Kind
-	}{
-		{nil, provider.KindNone},
-		{&provider.PermanentError{Reason: provider.ReasonInvalidEmail}, provider.KindPermanent},
-		{&provider.TransientError{StatusCode: 429}, provider.KindTransient},
-		{&provider.CredentialError{StatusCode: 401}, provider.KindCredential},
-		{&provider.OutcomeUnknownError{Cause: errors.New("reset")}, provider.KindOutcomeUnknown},
-		{&provider.NotFoundError{What: "invite"}, provider.KindNotFound},
-		{fmt.Errorf("wrapped: %w", &provider.CredentialError{StatusCode: 403}), provider.KindCredential},
-		{context.Canceled, provider.KindTransient},
-	}
-	for _, tc := range cases {
-		if got := provider.Classify(tc.err); got != tc.want {
-			t.Errorf("Classify(%v) = %v, want %v", tc.err, got, tc.want)
-		}
-	}
-}
-
-func TestTruncateKeepsRunesWhole(t *testing.T) {
-	t.Parallel()
-	if got := provider.Truncate("héllo wörld", 8); got != "héll…" {
-		t.Errorf("Truncate = %q (%d bytes)", got, len(got))
-	}
-	if got := provider.Truncate("short", 8); got != "short" {
-		t.Errorf("Truncate = %q", got)
-	}
-	long := strings.Repeat("é", 100)
-	got := provider.Truncate(long, 128) // 2-byte runes: the cut lands mid-rune and must back off
-	if len(got) != 127 || !strings.HasSuffix(got, "…") || !isValidUTF8(got) {
-		t.Errorf("Truncate = %q (%d bytes)", got, len(got))
-	}
-}
-
-func isValidUTF8(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
-
-// TestRedirectsAreNotFollowed: a redirect to another host must never carry the credential there.
 func TestRedirectsAreNotFollowed(t *testing.T) {
 	t.Parallel()
 	var leaked atomic.Bool
@@ -94,8 +53,8 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	origin := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/steal", http.StatusTemporaryRedirect))
 	defer origin.Close()
 
-	h := provider.NewHTTP(provider.WordPress, provider.Config{})
-	_, err := h.Do(context.Background(), provider.Call{Op: "list", Method: http.MethodGet, URL: origin.URL,
+	h := httpapi.NewHTTP(provider.WordPress, provider.Config{})
+	_, err := h.Do(context.Background(), httpapi.Call{Op: "list", Method: http.MethodGet, URL: origin.URL,
 		Header: map[string]string{"authorization": "secret"}})
 	if provider.Classify(err) != provider.KindTransient || !strings.Contains(err.Error(), "redirect") {
 		t.Fatalf("want a transient error about the redirect, got %v", err)
@@ -109,19 +68,19 @@ func TestOversizedAnswerIsNotRead(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		chunk := strings.Repeat("x", 1<<16)
-		for i := 0; i < (provider.MaxResponseBytes>>16)+2; i++ {
+		for i := 0; i < (httpapi.MaxResponseBytes>>16)+2; i++ {
 			if _, err := w.Write([]byte(chunk)); err != nil {
 				return
 			}
 		}
 	}))
 	defer srv.Close()
-	h := provider.NewHTTP(provider.Wix, provider.Config{})
-	_, err := h.Do(context.Background(), provider.Call{Op: "invite", Method: http.MethodPost, URL: srv.URL, Body: []byte("{}"), Applies: true})
+	h := httpapi.NewHTTP(provider.Wix, provider.Config{})
+	_, err := h.Do(context.Background(), httpapi.Call{Op: "invite", Method: http.MethodPost, URL: srv.URL, Body: []byte("{}"), Applies: true})
 	if provider.Classify(err) != provider.KindOutcomeUnknown {
 		t.Fatalf("an unreadable answer to a send is outcome unknown, got %v", err)
 	}
-	_, err = h.Do(context.Background(), provider.Call{Op: "list", Method: http.MethodGet, URL: srv.URL})
+	_, err = h.Do(context.Background(), httpapi.Call{Op: "list", Method: http.MethodGet, URL: srv.URL})
 	if provider.Classify(err) != provider.KindTransient {
 		t.Fatalf("an unreadable answer to a read is transient, got %v", err)
 	}
@@ -135,17 +94,17 @@ func TestEveryRequestWaitsOnTheSharedLimiter(t *testing.T) {
 	defer srv.Close()
 	limiters := provider.NewLimiters()
 	// 60 per minute with a burst of 2: two calls go at once, the third waits about a second.
-	a := provider.NewHTTP(provider.Wix, provider.Config{Limiter: limiters.Get("ns/wix", 60, 2)})
-	b := provider.NewHTTP(provider.Wix, provider.Config{Limiter: limiters.Get("ns/wix", 60, 2)})
+	a := httpapi.NewHTTP(provider.Wix, provider.Config{Limiter: limiters.Get("ns/wix", 60, 2)})
+	b := httpapi.NewHTTP(provider.Wix, provider.Config{Limiter: limiters.Get("ns/wix", 60, 2)})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	var wg sync.WaitGroup
 	var errs atomic.Int32
-	for _, h := range []*provider.HTTP{a, b, a} {
+	for _, h := range []*httpapi.HTTP{a, b, a} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := h.Do(ctx, provider.Call{Op: "list", Method: http.MethodGet, URL: srv.URL}); err != nil {
+			if _, err := h.Do(ctx, httpapi.Call{Op: "list", Method: http.MethodGet, URL: srv.URL}); err != nil {
 				errs.Add(1)
 			}
 		}()
@@ -165,8 +124,8 @@ func FuzzParseRetryAfter(f *testing.F) {
 	}
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, v string) {
-		if d := provider.ParseRetryAfter(v, now); d < 0 || d > provider.MaxRetryAfter {
-			t.Fatalf("ParseRetryAfter(%q) = %v, outside [0, %v]", v, d, provider.MaxRetryAfter)
+		if d := httpapi.ParseRetryAfter(v, now); d < 0 || d > httpapi.MaxRetryAfter {
+			t.Fatalf("ParseRetryAfter(%q) = %v, outside [0, %v]", v, d, httpapi.MaxRetryAfter)
 		}
 	})
 }

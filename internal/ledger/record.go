@@ -1,7 +1,6 @@
-package controller
+package ledger
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -15,15 +14,17 @@ import (
 // Pure status mutations: each takes the status and facts and changes only the entries concerned. Lists
 // are kept sorted by email so that a status that did not change serialises identically (no spurious write).
 
-func sortLedger(st *invv1.SiteInvitationStatus) {
+// Sort orders the lists by email, so that a status that did not change serialises identically.
+func Sort(st *invv1.SiteInvitationStatus) {
 	slices.SortFunc(st.Sent, func(a, b invv1.SentInvitation) int { return strings.Compare(a.Email, b.Email) })
 	slices.SortFunc(st.Failed, func(a, b invv1.FailedInvitation) int { return strings.Compare(a.Email, b.Email) })
 }
 
-func timeOf(t time.Time) metav1.Time { return metav1.NewTime(t.UTC().Truncate(time.Second)) }
+// TimeOf is t as the API server stores it (UTC, whole seconds), so a status compares equal after a write.
+func TimeOf(t time.Time) metav1.Time { return metav1.NewTime(t.UTC().Truncate(time.Second)) }
 
-// recordSent records that email has an invite, replacing any failure.
-func recordSent(st *invv1.SiteInvitationStatus, s invv1.SentInvitation) {
+// RecordSent records that email has an invite, replacing any failure.
+func RecordSent(st *invv1.SiteInvitationStatus, s invv1.SentInvitation) {
 	st.Failed = slices.DeleteFunc(st.Failed, func(f invv1.FailedInvitation) bool { return f.Email == s.Email })
 	if i := slices.IndexFunc(st.Sent, func(x invv1.SentInvitation) bool { return x.Email == s.Email }); i >= 0 {
 		st.Sent[i] = s
@@ -32,8 +33,8 @@ func recordSent(st *invv1.SiteInvitationStatus, s invv1.SentInvitation) {
 	st.Sent = append(st.Sent, s)
 }
 
-// failure is one email's failed attempt.
-type failure struct {
+// Failure is one email's failed attempt.
+type Failure struct {
 	Reason    string
 	Message   string
 	Retryable bool
@@ -41,9 +42,9 @@ type failure struct {
 	RetryAfter time.Duration
 }
 
-// recordFailure records a failed attempt for email: attempts count up, a retryable failure gets its next
+// RecordFailure records a failed attempt for email: attempts count up, a retryable failure gets its next
 // attempt time.
-func recordFailure(st *invv1.SiteInvitationStatus, email string, f failure, now time.Time, generation int64, base time.Duration, rnd float64) {
+func RecordFailure(st *invv1.SiteInvitationStatus, email string, f Failure, now time.Time, generation int64, base time.Duration, rnd float64) {
 	entry := invv1.FailedInvitation{Email: email}
 	if i := slices.IndexFunc(st.Failed, func(x invv1.FailedInvitation) bool { return x.Email == email }); i >= 0 {
 		entry = st.Failed[i]
@@ -53,19 +54,19 @@ func recordFailure(st *invv1.SiteInvitationStatus, email string, f failure, now 
 	entry.Message = provider.Truncate(f.Message, 128)
 	entry.Retryable = f.Retryable
 	entry.Attempts = min(entry.Attempts+1, 1000)
-	entry.LastAttemptAt = timeOf(now)
+	entry.LastAttemptAt = TimeOf(now)
 	entry.Generation = generation
 	entry.NextAttemptAt = nil
 	if f.Retryable {
-		next := timeOf(now.Add(Backoff(base, entry.Attempts, f.RetryAfter, rnd)))
+		next := TimeOf(now.Add(Backoff(base, entry.Attempts, f.RetryAfter, rnd)))
 		entry.NextAttemptAt = &next
 	}
 	st.Sent = slices.DeleteFunc(st.Sent, func(s invv1.SentInvitation) bool { return s.Email == email })
 	st.Failed = append(st.Failed, entry)
 }
 
-// dropEntries removes every entry of the given emails.
-func dropEntries(st *invv1.SiteInvitationStatus, emails []string) {
+// Drop removes every entry of the given emails.
+func Drop(st *invv1.SiteInvitationStatus, emails []string) {
 	gone := make(map[string]bool, len(emails))
 	for _, e := range emails {
 		gone[e] = true
@@ -74,8 +75,8 @@ func dropEntries(st *invv1.SiteInvitationStatus, emails []string) {
 	st.Failed = slices.DeleteFunc(st.Failed, func(f invv1.FailedInvitation) bool { return gone[f.Email] })
 }
 
-// observations indexes what a provider showed by email.
-func observations(obs []provider.Observation) map[string]provider.Observation {
+// ByEmail indexes what a provider showed by email.
+func ByEmail(obs []provider.Observation) map[string]provider.Observation {
 	m := make(map[string]provider.Observation, len(obs))
 	for _, o := range obs {
 		m[o.Email] = o
@@ -89,9 +90,9 @@ func invited(o provider.Observation, ok bool) bool {
 	return ok && (o.State == provider.Pending || o.State == provider.Accepted)
 }
 
-// adopt records as sent every email in emails that the provider already shows invited (status lost,
+// Adopt records as sent every email in emails that the provider already shows invited (status lost,
 // object re-created), so it is not sent again. It returns the emails left to send.
-func adopt(st *invv1.SiteInvitationStatus, emails []string, obs map[string]provider.Observation, roles []string, now time.Time) []string {
+func Adopt(st *invv1.SiteInvitationStatus, emails []string, obs map[string]provider.Observation, roles []string, now time.Time) []string {
 	var rest []string
 	for _, e := range emails {
 		o, ok := obs[e]
@@ -99,7 +100,7 @@ func adopt(st *invv1.SiteInvitationStatus, emails []string, obs map[string]provi
 			rest = append(rest, e)
 			continue
 		}
-		recordSent(st, invv1.SentInvitation{Email: e, InviteID: o.InviteID, Roles: rolesOf(o, roles), SentAt: timeOf(now), State: stateOf(o.State)})
+		RecordSent(st, invv1.SentInvitation{Email: e, InviteID: o.InviteID, Roles: rolesOf(o, roles), SentAt: TimeOf(now), State: StateOf(o.State)})
 	}
 	return rest
 }
@@ -111,10 +112,10 @@ func rolesOf(o provider.Observation, fallback []string) []string {
 	return slices.Clone(fallback)
 }
 
-// settle resolves the in-flight record with what the provider shows: an email shown invited is recorded
+// Settle resolves the in-flight record with what the provider shows: an email shown invited is recorded
 // as sent; otherwise, when the provider lists pending invites, the email was not sent and goes back to the
 // plan; when it does not (Wix), the outcome stays unknown and is recorded as such — never resent on a guess.
-func settle(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation, listsPending bool, now time.Time, generation int64) (unknown []string) {
+func Settle(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation, listsPending bool, now time.Time, generation int64) (unknown []string) {
 	if st.InFlight == nil {
 		return nil
 	}
@@ -122,13 +123,13 @@ func settle(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation,
 		o, ok := obs[e]
 		switch {
 		case invited(o, ok):
-			recordSent(st, invv1.SentInvitation{Email: e, InviteID: o.InviteID, Roles: rolesOf(o, st.InFlight.Roles),
-				SentAt: st.InFlight.StartedAt, State: stateOf(o.State)})
+			RecordSent(st, invv1.SentInvitation{Email: e, InviteID: o.InviteID, Roles: rolesOf(o, st.InFlight.Roles),
+				SentAt: st.InFlight.StartedAt, State: StateOf(o.State)})
 		case listsPending:
 			// Not at the provider: the send never landed. Leave no entry; the plan sends it again.
 		default:
 			unknown = append(unknown, e)
-			recordFailure(st, e, failure{Reason: ReasonOutcomeUnknown, Message: outcomeUnknownMessage}, now, generation, 0, 0)
+			RecordFailure(st, e, Failure{Reason: invv1.ReasonOutcomeUnknown, Message: outcomeUnknownMessage}, now, generation, 0, 0)
 		}
 	}
 	st.InFlight = nil
@@ -138,10 +139,10 @@ func settle(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation,
 const outcomeUnknownMessage = "may have been sent: no answer came and Wix lists no pending invites; to resend, set annotation " +
 	invv1.RetryAnnotation
 
-// refresh moves sent entries to the state the provider shows and learns invite keys. listsPending says
+// Refresh moves sent entries to the state the provider shows and learns invite keys. listsPending says
 // whether absence means something: on WordPress.com a pending invite that is neither listed nor a member
 // was withdrawn at the provider; Wix shows only acceptance, so absence says nothing there.
-func refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation, listsPending bool) {
+func Refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation, listsPending bool) {
 	for i := range st.Sent {
 		s := &st.Sent[i]
 		if s.State == invv1.InvitationAccepted || s.State == invv1.InvitationRevoked {
@@ -150,7 +151,7 @@ func refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation
 		o, ok := obs[s.Email]
 		switch {
 		case ok:
-			s.State = stateOf(o.State)
+			s.State = StateOf(o.State)
 			if o.InviteID != "" && (s.InviteID == "" || o.State == provider.Pending) {
 				s.InviteID = o.InviteID
 			}
@@ -160,9 +161,9 @@ func refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation
 	}
 }
 
-// summarize counts the desired emails by where they stand.
-func summarize(st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec) {
-	desired := desiredSet(spec)
+// Summary counts the desired emails by where they stand.
+func Summary(st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec) invv1.InvitationSummary {
+	desired := DesiredSet(spec)
 	sum := invv1.InvitationSummary{Desired: int32(len(spec.Emails))}
 	for _, s := range st.Sent {
 		if desired[s.Email] {
@@ -180,35 +181,5 @@ func summarize(st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec) {
 	if st.InFlight != nil {
 		sum.InFlight = int32(len(st.InFlight.Emails))
 	}
-	st.Summary = sum
-}
-
-// failureOf turns a provider error for one email into a failure record. Kinds that are not about the
-// email (credential, outcome unknown) are not recorded per email and return ok=false.
-func failureOf(err error) (failure, bool) {
-	switch provider.Classify(err) {
-	case provider.KindPermanent:
-		reason, msg := provider.ReasonRejected, err.Error()
-		var pe *provider.PermanentError
-		if errors.As(err, &pe) {
-			reason, msg = pe.Reason, pe.Message
-			if pe.Code != "" {
-				msg = pe.Code + ": " + msg
-			}
-		}
-		return failure{Reason: reason, Message: msg}, true
-	case provider.KindNotFound:
-		return failure{Reason: provider.ReasonSiteNotFound, Message: err.Error()}, true
-	case provider.KindTransient:
-		return failure{Reason: transientReason(err), Message: err.Error(), Retryable: true, RetryAfter: provider.RetryAfter(err)}, true
-	}
-	return failure{}, false
-}
-
-func transientReason(err error) string {
-	var te *provider.TransientError
-	if errors.As(err, &te) && te.StatusCode == 429 {
-		return "RateLimited"
-	}
-	return "ProviderUnavailable"
+	return sum
 }

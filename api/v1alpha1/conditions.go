@@ -1,0 +1,63 @@
+package v1alpha1
+
+// Condition types, following kstatus: Ready summarises; Reconciling is True while work is under way;
+// Stalled is True when progress needs a human. Users, GitOps tools and alerts read them.
+const (
+	ConditionReady       = "Ready"
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
+)
+
+// Condition reasons. They are an API: users alert on them, so a value never changes once released.
+// docs/troubleshooting.md explains each one and what to do.
+const (
+	ReasonSucceeded            = "Succeeded"
+	ReasonProgressing          = "Progressing"
+	ReasonRetrying             = "Retrying"
+	ReasonWaitingForInFlight   = "WaitingForInFlight"
+	ReasonSuspended            = "Suspended"
+	ReasonInvalidSpec          = "InvalidSpec"
+	ReasonProviderNotFound     = "ProviderNotFound"
+	ReasonProviderTypeMismatch = "ProviderTypeMismatch"
+	ReasonNamespaceNotAllowed  = "NamespaceNotAllowed"
+	ReasonProviderNotReady     = "ProviderNotReady"
+	ReasonSecretNotFound       = "SecretNotFound"
+	ReasonKeyNotFound          = "KeyNotFound"
+	ReasonCredentialMalformed  = "CredentialMalformed"
+	ReasonCredentialRejected   = "CredentialRejected"
+	ReasonForbidden            = "Forbidden"
+	ReasonInvitesFailed        = "InvitesFailed"
+	ReasonRevoking             = "Revoking"
+	// ReasonOutcomeUnknown is also a status.failed[].reason: a send that may or may not have reached the
+	// provider. Only a retry request sends it again: a second email is worse than a visible question.
+	ReasonOutcomeUnknown = "OutcomeUnknown"
+	// ReasonVerified: the provider accepted the credential on a cheap authenticated read.
+	ReasonVerified = "Verified"
+	// ReasonCredentialPresent: the credential is present and well formed, and the provider offers no
+	// cheap read to check it; the first send does.
+	ReasonCredentialPresent = "CredentialPresent"
+)
+
+// Failure reasons of status.failed[] that the operator assigns to transient failures (the provider's own
+// rejections carry the provider package's reasons: AlreadyMember, InvalidEmail, UnknownRole, ...).
+const (
+	FailureRateLimited         = "RateLimited"
+	FailureProviderUnavailable = "ProviderUnavailable"
+)
+
+// Event reasons (events.k8s.io), beside the condition reasons that events also carry.
+const (
+	EventInvitesSent    = "InvitesSent"
+	EventInviteFailed   = "InviteFailed"
+	EventInvitesRevoked = "InvitesRevoked"
+	EventRevokeSkipped  = "RevokeSkipped"
+	EventInvitesResent  = "InvitesResent"
+	EventResendFailed   = "ResendFailed"
+	// EventRefreshFailed: the periodic look at pending invites failed for a passing reason; it changes no
+	// condition, and the next resync looks again.
+	EventRefreshFailed = "RefreshFailed"
+)
+
+// FinalizerName is present on a SiteInvitation only while it has pending invites to revoke on deletion
+// (removalPolicy Revoke).
+const FinalizerName = "invitations.siteops.dev/revoke"

@@ -1,0 +1,96 @@
+package controller
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+	"github.com/siteops/invitation-operator/internal/ledger"
+)
+
+// refreshPending checks, once per resync period, where pending invites stand (accepted, lapsed,
+// withdrawn) and learns WordPress.com invite keys. A routine look that fails for a passing reason (5xx,
+// 429, a Retry-After hold) changes nothing that was invited: the object keeps its conditions and looks
+// again at the next resync, instead of flapping out of Ready with every provider hiccup.
+func (r *SiteInvitationReconciler) refreshPending(ctx context.Context, p *pass) (stepResult, error) {
+	pending := pendingEmails(p.st)
+	if len(pending) == 0 {
+		return stepResult{}, nil
+	}
+	key := client.ObjectKeyFromObject(p.obj).String()
+	// Due a little before the (jittered) resync, so the resync's own reconcile does the look.
+	period := r.ResyncPeriod * 8 / 10
+	if due := r.refreshed.next(key, period); r.now().Before(due) {
+		return stepResult{wake: due}, nil
+	}
+	res := r.observeInto(ctx, p, pending)
+	if !res.halt || res.cond == nil || res.cond.Stalled || res.cond.Reason != invv1.ReasonRetrying {
+		return res, nil
+	}
+	r.Recorder.Eventf(p.obj, nil, "Warning", invv1.EventRefreshFailed, "Refresh",
+		"could not check %d pending invites, trying again at the next resync: %s", len(pending), res.cond.Message)
+	r.refreshed.mark(key, r.now())
+	return stepResult{wake: r.now().Add(period)}, nil
+}
+
+// pendingEmails are the sent entries whose state the provider may still change, or whose key is unknown.
+func pendingEmails(st *invv1.SiteInvitationStatus) []string {
+	var pending []string
+	for _, s := range st.Sent {
+		if s.State == invv1.InvitationPending || s.InviteID == "" && s.State != invv1.InvitationAccepted {
+			pending = append(pending, s.Email)
+		}
+	}
+	return pending
+}
+
+// observeInto asks the provider about the site (and about lookup's emails) and applies what it shows to
+// the sent entries.
+func (r *SiteInvitationReconciler) observeInto(ctx context.Context, p *pass, lookup []string) stepResult {
+	if res, ok := r.gate(p.h); !ok {
+		return res
+	}
+	obs, err := p.h.Client.Observe(ctx, p.obj.Spec.Site, lookup)
+	if err != nil {
+		return r.callFailed(ctx, p, callObserve, err)
+	}
+	ledger.Refresh(p.st, ledger.ByEmail(obs), p.h.Client.Capabilities().ListsPending)
+	r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
+	return stepResult{}
+}
+
+// refreshTimes remembers when each object last looked at its provider, so pending invites are checked
+// once per resync period however often the object is reconciled. Lost on restart, which costs one look.
+type refreshTimes struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+func (t *refreshTimes) mark(key string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]time.Time{}
+	}
+	t.m[key] = now
+}
+
+// next returns when key is due for another look (zero when never looked).
+func (t *refreshTimes) next(key string, period time.Duration) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	last, ok := t.m[key]
+	if !ok {
+		return time.Time{}
+	}
+	return last.Add(period)
+}
+
+func (t *refreshTimes) forget(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.m, key)
+}

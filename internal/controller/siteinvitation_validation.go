@@ -1,0 +1,36 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+
+	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+)
+
+// validateSpec checks again, in code, the rules of the CRD that guard what reaches a provider: the provider
+// type, the email count, each email (with the same function the CRD's pattern is fuzzed against) and the
+// role count. An object can bypass admission (an older CRD, a restored backup); nothing invalid may reach a
+// provider.
+func validateSpec(spec *invv1.SiteInvitationSpec) error {
+	if spec.Provider != invv1.ProviderWix && spec.Provider != invv1.ProviderWordPress {
+		return fmt.Errorf("spec.provider %q is not Wix or WordPress", spec.Provider)
+	}
+	if len(spec.Emails) == 0 || len(spec.Emails) > invv1.MaxEmailsPerObject {
+		return fmt.Errorf("spec.emails must hold 1 to %d emails, not %d", invv1.MaxEmailsPerObject, len(spec.Emails))
+	}
+	seen := make(map[string]bool, len(spec.Emails))
+	var errs []error
+	for i, e := range spec.Emails {
+		if err := invv1.ValidateEmail(e); err != nil {
+			errs = append(errs, fmt.Errorf("spec.emails[%d]: %w", i, err))
+		}
+		if seen[e] {
+			errs = append(errs, fmt.Errorf("spec.emails[%d]: duplicate", i))
+		}
+		seen[e] = true
+	}
+	if len(spec.Roles) == 0 || (spec.Provider == invv1.ProviderWordPress && len(spec.Roles) != 1) {
+		errs = append(errs, errors.New("spec.roles: WordPress takes exactly one role, Wix one to ten"))
+	}
+	return errors.Join(errs...)
+}
