@@ -256,25 +256,61 @@ func emails(prefix string, n int) []string {
 	return out
 }
 
-// exactlyOnce asserts, from the sandbox ledger, that each email got exactly one invitation email.
+// exactlyOnce asserts, from the sandbox ledger, that each email got exactly one invitation email — a
+// first invite or a resend alike, so an email nobody asked for fails it — and that nobody else got two.
 func exactlyOnce(g Gomega, snap sandbox.Snapshot, site string, list []string) {
 	for _, e := range list {
-		g.ExpectWithOffset(1, snap.Invitations(site, e)).To(Equal(1), "invitations of %s", e)
+		g.ExpectWithOffset(1, snap.Emails(site, e)).To(Equal(1), "invitation emails to %s", e)
 	}
 	g.ExpectWithOffset(1, snap.Duplicates).To(BeEmpty())
 }
 
-func (w *world) events() []eventsv1.Event {
+// events returns the events about the named object (every event of the namespace for "").
+func (w *world) events(name string) []eventsv1.Event {
 	var list eventsv1.EventList
 	NewWithT(w.t).Expect(k8s.List(context.Background(), &list, client.InNamespace(w.ns))).To(Succeed())
-	return list.Items
-}
-
-func hasEvent(evs []eventsv1.Event, reason string) bool {
-	for _, e := range evs {
-		if e.Reason == reason {
-			return true
+	var out []eventsv1.Event
+	for _, e := range list.Items {
+		if name == "" || e.Regarding.Name == name {
+			out = append(out, e)
 		}
 	}
-	return false
+	return out
+}
+
+// expectEvent waits (bounded) for an event about the named object with reason: events are recorded
+// asynchronously.
+func (w *world) expectEvent(name, reason string) eventsv1.Event {
+	w.t.Helper()
+	var found eventsv1.Event
+	NewWithT(w.t).Eventually(func() bool {
+		for _, e := range w.events(name) {
+			if e.Reason == reason {
+				found = e
+				return true
+			}
+		}
+		return false
+	}).WithTimeout(10*time.Second).Should(BeTrue(), "an event %s about %s", reason, name)
+	return found
+}
+
+// callsOf reads one operation's call count from a sandbox, for Consistently.
+func callsOf(snap func() sandbox.Snapshot, op string) func() int {
+	return func() int { return snap().Calls[op] }
+}
+
+// fakeProvider is what tests do with either sandbox: read its ledger, accept or expire an invite.
+type fakeProvider interface {
+	Snapshot() sandbox.Snapshot
+	Accept(site, email string) error
+	Expire(site, email string) error
+}
+
+// fake returns the sandbox site ID and fake of provider type p.
+func (w *world) fake(p invv1.ProviderType) (string, fakeProvider) {
+	if p == invv1.ProviderWix {
+		return wixSite, w.wix
+	}
+	return wpSiteID, w.wp
 }

@@ -30,6 +30,9 @@ type Fault struct {
 	RetryAfter string
 	// Latency delays the answer (or the drop).
 	Latency time.Duration
+	// Applied, with Status, applies the request first and answers Status anyway: a 500 to a send whose
+	// invite was stored, which only a look at the provider can tell from one that applied nothing.
+	Applied bool
 	// AcceptThenDrop applies the request (the invite is stored and its email counted), then closes the
 	// connection without answering: the case that proves idempotency.
 	AcceptThenDrop bool

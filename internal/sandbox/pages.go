@@ -32,18 +32,18 @@ func (discard) WriteHeader(int)             {}
 
 // registerSandboxRoutes adds the test-side endpoints every fake serves beside its API: the page, the
 // state as JSON, and "the person clicked the link" / "the invite lapsed".
-func registerSandboxRoutes(mux *http.ServeMux, provider string, s *store) {
+func registerSandboxRoutes(mux *http.ServeMux, s *store) {
 	mux.HandleFunc("GET /{$}", func(rw http.ResponseWriter, _ *http.Request) {
-		RenderPage(rw, s.snapshot(provider))
+		RenderPage(rw, s.Snapshot())
 	})
 	mux.HandleFunc("GET /_sandbox/state", func(rw http.ResponseWriter, _ *http.Request) {
-		writeJSON(rw, http.StatusOK, s.snapshot(provider))
+		writeJSON(rw, http.StatusOK, s.Snapshot())
 	})
 	mux.HandleFunc("POST /_sandbox/accept", func(rw http.ResponseWriter, r *http.Request) {
-		answer(rw, s.accept(r.FormValue("site"), r.FormValue("email")))
+		answer(rw, s.Accept(r.FormValue("site"), r.FormValue("email")))
 	})
 	mux.HandleFunc("POST /_sandbox/expire", func(rw http.ResponseWriter, r *http.Request) {
-		answer(rw, s.expire(r.FormValue("site"), r.FormValue("email")))
+		answer(rw, s.Expire(r.FormValue("site"), r.FormValue("email")))
 	})
 }
 

@@ -236,3 +236,37 @@ func TestRandomFaultsFollowTheSeed(t *testing.T) {
 		t.Fatalf("rate 0.5 over 40 requests gave %d successes: %s", n, a)
 	}
 }
+
+// TestEveryEmailCounts: a resend is an email too, so the ledger counts it and an unrequested one shows
+// as a duplicate; a 500 that applied the invite delivers it; an expired invite reads as expired.
+func TestEveryEmailCounts(t *testing.T) {
+	t.Parallel()
+	w, u := wixServer(t, sandbox.WixOptions{})
+	h := map[string]string{"Authorization": wixKey, "wix-site-id": wixSite, "Content-Type": "application/json"}
+	w.Faults().Add(sandbox.Fault{Op: sandbox.OpInvite, Status: 500, Applied: true, Times: 1})
+	if status, _ := do(t, http.MethodPost, u+"/invites/site-invite/bulk", h, bulkBody); status != 500 {
+		t.Fatalf("the fault answers 500, got %d", status)
+	}
+	snap := w.Snapshot()
+	if snap.Emails(wixSite, "ada@example.com") != 1 || len(snap.Invites) != 1 || len(snap.Duplicates) != 0 {
+		t.Fatalf("a 500 after the invite was stored still delivered it once: %+v", snap)
+	}
+	id := snap.Invites[0].ID
+	body := `{"inviteId":"` + id + `"}`
+	if status, out := do(t, http.MethodPost, u+"/invites/site-invite/"+id+"/resend", h, body); status != 200 {
+		t.Fatal(status, out)
+	}
+	snap = w.Snapshot()
+	if snap.Emails(wixSite, "ada@example.com") != 2 || snap.Resends(wixSite, "ada@example.com") != 1 || len(snap.Duplicates) != 1 {
+		t.Fatalf("a resend is a second email, which the ledger must show: %+v", snap)
+	}
+	if status, _ := do(t, http.MethodPost, u+"/_sandbox/expire?site="+wixSite+"&email=ada@example.com", nil, ""); status != 200 {
+		t.Fatalf("expire endpoint: %d", status)
+	}
+	if got := w.Snapshot().Invites[0].State; got != sandbox.StateExpired {
+		t.Fatalf("after expiry the invite is %s", got)
+	}
+	if status, _ := do(t, http.MethodPost, u+"/_sandbox/expire?site="+wixSite+"&email=ada@example.com", nil, ""); status != 404 {
+		t.Fatalf("nothing pending is left to expire: want 404, got %d", status)
+	}
+}

@@ -36,30 +36,18 @@ func NewWix(opts WixOptions) *Wix {
 	if opts.MaxEmails == 0 {
 		opts.MaxEmails = 50
 	}
-	w := &Wix{store: newStore("9f1c2b3a-0000-4000-8000-%012d", opts.Sites, opts.APIKeys), opts: opts, mux: http.NewServeMux()}
+	w := &Wix{store: newStore("Wix", "9f1c2b3a-0000-4000-8000-%012d", opts.Sites, opts.APIKeys), opts: opts, mux: http.NewServeMux()}
 	w.mux.HandleFunc("POST /invites/site-invite/bulk", w.guard(OpInvite, true, w.bulk))
 	w.mux.HandleFunc("POST /invites/site-invite/{id}/resend", w.guard(OpResend, true, w.resendInvite))
 	w.mux.HandleFunc("POST /invites/site-invite/{id}/revoke", w.guard(OpRevoke, true, w.revoke))
 	w.mux.HandleFunc("GET /roles-management/v2/contributors/query", w.guard(OpContributors, true, w.contributors))
 	w.mux.HandleFunc("GET /roles-management/roles", w.guard(OpVerify, false, w.roles))
-	registerSandboxRoutes(w.mux, "Wix", w.store)
+	registerSandboxRoutes(w.mux, w.store)
 	return w
 }
 
 // ServeHTTP serves the Wix API and the sandbox pages.
 func (w *Wix) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.mux.ServeHTTP(rw, r) }
-
-// Faults is the fault schedule.
-func (w *Wix) Faults() *Faults { return w.faults }
-
-// Snapshot copies the fake's state.
-func (w *Wix) Snapshot() Snapshot { return w.snapshot("Wix") }
-
-// Accept simulates the person clicking the invite link.
-func (w *Wix) Accept(site, email string) error { return w.accept(site, email) }
-
-// Expire lets the person's pending invites lapse.
-func (w *Wix) Expire(site, email string) error { return w.expire(site, email) }
 
 type wixCtx struct {
 	site *siteState
@@ -101,6 +89,9 @@ func (w *Wix) guard(op string, needSite bool, h func(http.ResponseWriter, *http.
 			}
 		}
 		if fault != nil && fault.Status != 0 {
+			if fault.Applied {
+				h(discard{}, r, c, fault)
+			}
 			if fault.RetryAfter != "" {
 				rw.Header().Set("Retry-After", fault.RetryAfter)
 			}

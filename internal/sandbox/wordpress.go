@@ -32,31 +32,19 @@ type WordPress struct {
 
 // NewWordPress returns the fake; serve it with httptest.NewServer or http.Server.
 func NewWordPress(opts WordPressOptions) *WordPress {
-	w := &WordPress{store: newStore("wpinv%08d", opts.Sites, opts.Tokens), opts: opts, mux: http.NewServeMux()}
+	w := &WordPress{store: newStore("WordPress", "wpinv%08d", opts.Sites, opts.Tokens), opts: opts, mux: http.NewServeMux()}
 	w.mux.HandleFunc("POST /rest/v1.1/sites/{site}/invites/new", w.guard(OpInvite, w.newInvites))
 	w.mux.HandleFunc("GET /rest/v1.1/sites/{site}/invites", w.guard(OpList, w.list))
 	w.mux.HandleFunc("POST /rest/v1.1/sites/{site}/invites/{key}/resend", w.guard(OpResend, w.resendInvite))
 	w.mux.HandleFunc("GET /rest/v1.1/sites/{site}/users", w.guard(OpUsers, w.users))
 	w.mux.HandleFunc("POST /wpcom/v2/sites/{site}/invites/delete", w.guard(OpRevoke, w.deleteInvites))
 	w.mux.HandleFunc("GET /rest/v1.1/me", w.guard(OpVerify, w.me))
-	registerSandboxRoutes(w.mux, "WordPress", w.store)
+	registerSandboxRoutes(w.mux, w.store)
 	return w
 }
 
 // ServeHTTP serves the WordPress.com API and the sandbox pages.
 func (w *WordPress) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.mux.ServeHTTP(rw, r) }
-
-// Faults is the fault schedule.
-func (w *WordPress) Faults() *Faults { return w.faults }
-
-// Snapshot copies the fake's state.
-func (w *WordPress) Snapshot() Snapshot { return w.snapshot("WordPress") }
-
-// Accept simulates the person clicking the invite link.
-func (w *WordPress) Accept(site, email string) error { return w.accept(site, email) }
-
-// Expire lets the person's pending invites lapse.
-func (w *WordPress) Expire(site, email string) error { return w.expire(site, email) }
 
 type wpCtx struct {
 	site *siteState
@@ -115,6 +103,9 @@ func (w *WordPress) guard(op string, h func(http.ResponseWriter, *http.Request, 
 			}
 		}
 		if fault != nil && fault.Status != 0 {
+			if fault.Applied {
+				h(discard{}, withFault(r, fault), c)
+			}
 			if fault.RetryAfter != "" {
 				rw.Header().Set("Retry-After", fault.RetryAfter)
 			}

@@ -206,7 +206,7 @@ func TestAgainstTheSandbox(t *testing.T) {
 		t.Fatalf("verify: %v", err)
 	}
 	snap = fake.Snapshot()
-	if snap.Resends(testSite, "grace@example.com") != 1 || len(snap.Duplicates) != 0 {
+	if snap.Resends(testSite, "grace@example.com") != 1 || snap.Emails(testSite, "grace@example.com") != 2 || snap.Emails(testSite, "ada@example.com") != 1 {
 		t.Fatalf("ledger after resend: %+v", snap)
 	}
 }

@@ -251,7 +251,7 @@ func TestAgainstTheSandbox(t *testing.T) {
 				t.Fatal(err)
 			}
 			snap := fake.Snapshot()
-			if snap.Invitations("123456789", "ada@example.com") != 1 || snap.Resends("123456789", "grace@example.com") != 1 || len(snap.Duplicates) != 0 {
+			if snap.Emails("123456789", "ada@example.com") != 1 || snap.Resends("123456789", "grace@example.com") != 1 || snap.Emails("123456789", "grace@example.com") != 2 {
 				t.Fatalf("ledger: %+v", snap.Ledger)
 			}
 		})
