@@ -30,8 +30,7 @@ func providerReady(t *testing.T, w *world, name string) string {
 
 // TestProviderConditions: each way a provider's credential can be wrong has its own reason.
 func TestProviderConditions(t *testing.T) {
-	w := newWorld(t)
-	w.start(managerOptions{})
+	w := startedWorld(t)
 	g := NewWithT(t)
 	mk := func(name, secret, key string) {
 		w.create(&invv1.InvitationProvider{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns},
@@ -86,11 +85,9 @@ func TestBadCredentialStopsCallsUntilTheSecretIsFixed(t *testing.T) {
 // TestProviderDeletedAndRecreated: deleting a provider stalls the objects that use it, with no call made
 // with the forgotten credential; creating it again recovers them.
 func TestProviderDeletedAndRecreated(t *testing.T) {
-	w := newWorld(t)
-	w.start(managerOptions{})
+	w := startedWorld(t)
 	list := emails("provdel", 3)
-	w.create(w.invitation("blog", invv1.ProviderWordPress, list...))
-	w.eventually("blog", 20*time.Second, ready)
+	w.inviteAndWait("blog", invv1.ProviderWordPress, list...)
 	g := NewWithT(t)
 	var prov invv1.InvitationProvider
 	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: "wp"}, &prov)).To(Succeed())

@@ -20,11 +20,9 @@ import (
 // provider cannot block deletion, and pending invites are left alone even though the provider could be
 // reached to revoke them.
 func TestDeletionWithKeepNeverWaitsForTheProvider(t *testing.T) {
-	w := newWorld(t)
-	w.start(managerOptions{})
+	w := startedWorld(t)
 	list := emails("keep", 3)
-	w.create(w.invitation("shop", invv1.ProviderWix, list...))
-	obj := w.eventually("shop", 20*time.Second, ready)
+	obj := w.inviteAndWait("shop", invv1.ProviderWix, list...)
 	g := NewWithT(t)
 	g.Expect(obj.Finalizers).To(BeEmpty())
 	g.Expect(k8s.Delete(context.Background(), obj)).To(Succeed())
@@ -45,8 +43,7 @@ func TestDeletionWithKeepNeverWaitsForTheProvider(t *testing.T) {
 // TestFinalizeWhenTheProviderIsGone: under removalPolicy Revoke, an object whose provider object was
 // deleted cannot revoke anything; deletion goes ahead with a RevokeSkipped event instead of hanging.
 func TestFinalizeWhenTheProviderIsGone(t *testing.T) {
-	w := newWorld(t)
-	w.start(managerOptions{})
+	w := startedWorld(t)
 	obj := w.invitation("shop", invv1.ProviderWix, emails("orphan", 3)...)
 	obj.Spec.RemovalPolicy = invv1.RemovalPolicyRevoke
 	w.create(obj)

@@ -14,8 +14,7 @@ import (
 // TestSteadyStateWritesNothing: once Ready, resync periods cost only the observe calls that pending
 // invites need, and no status write.
 func TestSteadyStateWritesNothing(t *testing.T) {
-	w := newWorld(t)
-	w.start(managerOptions{})
+	w := startedWorld(t)
 	w.create(w.invitation("shop", invv1.ProviderWix, emails("steady", 10)...))
 	w.create(w.invitation("blog", invv1.ProviderWordPress, emails("steady", 10)...))
 	shop := w.eventually("shop", 20*time.Second, ready)
@@ -42,17 +41,14 @@ func TestSteadyStateWritesNothing(t *testing.T) {
 
 	// An acceptance is seen at the next resync, and recorded.
 	g.Expect(w.wp.Accept(wpSiteID, "steady00@example.com")).To(Succeed())
-	w.eventually("blog", 3*testResync, func(g Gomega, o *invv1.SiteInvitation) {
-		g.Expect(o.Status.Summary.Accepted).To(Equal(int32(1)))
-	})
+	w.acceptedBy("blog", 1)
 }
 
 // TestFailedRefreshKeepsReady: the periodic look at pending invites failing with 5xx must not flip a
 // Ready object (GitOps tools would show every provider hiccup as a degraded app); it is an event, and the
 // next resync looks again.
 func TestFailedRefreshKeepsReady(t *testing.T) {
-	w := newWorld(t)
-	w.start(managerOptions{})
+	w := startedWorld(t)
 	w.create(w.invitation("blog", invv1.ProviderWordPress, emails("refresh", 3)...))
 	w.eventually("blog", 20*time.Second, func(g Gomega, o *invv1.SiteInvitation) {
 		ready(g, o)
@@ -73,19 +69,15 @@ func TestFailedRefreshKeepsReady(t *testing.T) {
 	// The provider recovers: the next look records an acceptance.
 	w.wp.Faults().Clear()
 	g.Expect(w.wp.Accept(wpSiteID, "refresh00@example.com")).To(Succeed())
-	w.eventually("blog", 3*testResync, func(g Gomega, o *invv1.SiteInvitation) {
-		g.Expect(o.Status.Summary.Accepted).To(Equal(int32(1)))
-	})
+	w.acceptedBy("blog", 1)
 }
 
 // TestExpiredInvitesAreSeen: an invite that lapses at the provider reads Expired at the next look; it does
 // not clear Ready, and it is not sent again by itself.
 func TestExpiredInvitesAreSeen(t *testing.T) {
-	w := newWorld(t)
-	w.start(managerOptions{})
+	w := startedWorld(t)
 	list := emails("expire", 3)
-	w.create(w.invitation("blog", invv1.ProviderWordPress, list...))
-	w.eventually("blog", 20*time.Second, ready)
+	w.inviteAndWait("blog", invv1.ProviderWordPress, list...)
 	g := NewWithT(t)
 	g.Expect(w.wp.Expire(wpSiteID, list[1])).To(Succeed())
 	w.eventually("blog", 3*testResync, func(g Gomega, o *invv1.SiteInvitation) {

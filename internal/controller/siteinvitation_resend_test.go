@@ -14,8 +14,7 @@ import (
 func TestResendTokenActsOnce(t *testing.T) {
 	for _, p := range []invv1.ProviderType{invv1.ProviderWix, invv1.ProviderWordPress} {
 		t.Run(string(p), func(t *testing.T) {
-			w := newWorld(t)
-			w.start(managerOptions{})
+			w := startedWorld(t)
 			list := emails("resend", 4)
 			site, fake := w.fake(p)
 			w.create(w.invitation("obj", p, list...))
@@ -30,9 +29,7 @@ func TestResendTokenActsOnce(t *testing.T) {
 			g.Expect(fake.Expire(site, list[1])).To(Succeed())
 			// The refresh must have seen the acceptance before the token, or the accepted invite would be
 			// resent as a pending one (Wix sees acceptances through its contributors list).
-			w.eventually("obj", 3*testResync, func(g Gomega, o *invv1.SiteInvitation) {
-				g.Expect(o.Status.Summary.Accepted).To(Equal(int32(1)))
-			})
+			w.acceptedBy("obj", 1)
 
 			emailsTo := func() []int {
 				snap := fake.Snapshot()

@@ -18,8 +18,7 @@ import (
 
 // TestConfigurationProblemsAreStalledWithoutCalls: each problem gets its own reason and no provider call.
 func TestConfigurationProblemsAreStalledWithoutCalls(t *testing.T) {
-	w := newWorld(t)
-	w.start(managerOptions{})
+	w := startedWorld(t)
 	g := NewWithT(t)
 
 	mismatch := w.invitation("mismatch", invv1.ProviderWordPress, "a@example.com")

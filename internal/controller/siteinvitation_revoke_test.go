@@ -17,8 +17,7 @@ import (
 // TestEmailsAddedAndRemoved: new emails are invited, removed ones under Revoke have their pending invite
 // revoked, and deleting the object revokes the rest before the finalizer goes.
 func TestEmailsAddedAndRemovedWithRevoke(t *testing.T) {
-	w := newWorld(t)
-	w.start(managerOptions{})
+	w := startedWorld(t)
 	for _, p := range []invv1.ProviderType{invv1.ProviderWix, invv1.ProviderWordPress} {
 		t.Run(string(p), func(t *testing.T) {
 			g := NewWithT(t)

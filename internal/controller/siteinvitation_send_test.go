@@ -134,8 +134,7 @@ func TestRateLimitStormHonoursRetryAfter(t *testing.T) {
 	w.wix.Faults().Add(sandbox.Fault{Op: sandbox.OpInvite, Status: 429, RetryAfter: "2", Times: 3})
 	w.start(managerOptions{})
 	list := emails("storm", 12)
-	w.create(w.invitation("shop", invv1.ProviderWix, list...))
-	w.eventually("shop", 40*time.Second, ready)
+	w.inviteAndWait("shop", invv1.ProviderWix, list...)
 
 	g := NewWithT(t)
 	exactlyOnce(g, w.wix.Snapshot(), wixSite, list)
@@ -175,8 +174,7 @@ func Test5xxThenSuccessSendsOnce(t *testing.T) {
 	// A 500 that stored nothing: the listing shows no invite, so they go out again, once.
 	w.wp.Faults().Add(sandbox.Fault{Op: sandbox.OpInvite, Status: 500, Times: 1})
 	again := emails("fivewp-again", 3)
-	w.create(w.invitation("docs", invv1.ProviderWordPress, again...))
-	w.eventually("docs", 30*time.Second, ready)
+	w.inviteAndWait("docs", invv1.ProviderWordPress, again...)
 	exactlyOnce(g, w.wp.Snapshot(), wpSiteID, again)
 	g.Expect(w.wp.Snapshot().Calls[sandbox.OpInvite]).To(Equal(3))
 }
@@ -199,8 +197,7 @@ func TestOutcomeWriteConflictIsReapplied(t *testing.T) {
 		return k8s.Update(context.Background(), fresh)
 	}}})
 	list := emails("conflict", 12)
-	w.create(w.invitation("shop", invv1.ProviderWix, list...))
-	obj := w.eventually("shop", 30*time.Second, ready)
+	obj := w.inviteAndWait("shop", invv1.ProviderWix, list...)
 	g := NewWithT(t)
 	g.Expect(edits.Load()).To(BeNumerically(">=", 3), "three batches were sent")
 	g.Expect(obj.Annotations).To(HaveKeyWithValue("example.com/edited", "during-the-send"), "the edit is kept")
@@ -213,11 +210,9 @@ func TestOutcomeWriteConflictIsReapplied(t *testing.T) {
 // TestStatusLostIsAdopted: the object is deleted and applied again from Git, its status gone. WordPress.com
 // shows the pending invites, which are adopted: nobody is invited twice.
 func TestStatusLostIsAdopted(t *testing.T) {
-	w := newWorld(t)
-	w.start(managerOptions{})
+	w := startedWorld(t)
 	list := emails("lost", 30)
-	w.create(w.invitation("blog", invv1.ProviderWordPress, list...))
-	w.eventually("blog", 20*time.Second, ready)
+	w.inviteAndWait("blog", invv1.ProviderWordPress, list...)
 	g := NewWithT(t)
 	g.Expect(w.wp.Accept(wpSiteID, list[0])).To(Succeed())
 

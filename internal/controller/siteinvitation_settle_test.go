@@ -99,8 +99,7 @@ func TestCrashBetweenCallAndStatusWrite(t *testing.T) {
 // TestTwoManagersWithoutLeaderElection: two managers reconcile the same objects at once; optimistic
 // concurrency on the intent record leaves exactly one of them sending each batch.
 func TestTwoManagersWithoutLeaderElection(t *testing.T) {
-	w := newWorld(t)
-	w.start(managerOptions{})
+	w := startedWorld(t)
 	w.start(managerOptions{})
 	var all []string
 	for i, p := range []invv1.ProviderType{invv1.ProviderWix, invv1.ProviderWordPress, invv1.ProviderWix, invv1.ProviderWordPress} {

@@ -133,6 +133,14 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
+// startedWorld is a world with one manager running.
+func startedWorld(t *testing.T) *world {
+	t.Helper()
+	w := newWorld(t)
+	w.start(managerOptions{})
+	return w
+}
+
 func (w *world) secret(name, value string) {
 	w.t.Helper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns}, StringData: map[string]string{"key": value}}
@@ -241,6 +249,21 @@ func (w *world) eventually(name string, timeout time.Duration, check func(g Gome
 		check(g, last)
 	}).WithTimeout(timeout).WithPolling(100 * time.Millisecond).Should(Succeed())
 	return last
+}
+
+// inviteAndWait creates a SiteInvitation of type p for list and waits (bounded) until it is Ready.
+func (w *world) inviteAndWait(name string, p invv1.ProviderType, list ...string) *invv1.SiteInvitation {
+	w.t.Helper()
+	w.create(w.invitation(name, p, list...))
+	return w.eventually(name, 30*time.Second, ready)
+}
+
+// acceptedBy waits until the named object counts n accepted invites: a refresh, due every resync, saw them.
+func (w *world) acceptedBy(name string, n int32) {
+	w.t.Helper()
+	w.eventually(name, 3*testResync, func(g Gomega, o *invv1.SiteInvitation) {
+		g.Expect(o.Status.Summary.Accepted).To(Equal(n))
+	})
 }
 
 func ready(g Gomega, obj *invv1.SiteInvitation) {

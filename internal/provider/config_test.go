@@ -18,10 +18,13 @@ func TestConfigBaseAndBatch(t *testing.T) {
 		{"/relative", "", "wix: base URL must be an absolute http(s) URL"},
 		{"https://", "", "wix: base URL must be an absolute http(s) URL"},
 	} {
-		got, err := provider.Config{Type: provider.Wix, BaseURL: c.base}.Base("https://api.example.com")
+		got, err := provider.Config{Type: provider.Wix, Credential: "k", BaseURL: c.base}.Endpoint("https://api.example.com")
 		if got != c.want || (err == nil) != (c.err == "") || (err != nil && err.Error() != c.err) {
-			t.Errorf("Base(%q) = %q, %v; want %q, %q", c.base, got, err, c.want, c.err)
+			t.Errorf("Endpoint(%q) = %q, %v; want %q, %q", c.base, got, err, c.want, c.err)
 		}
+	}
+	if _, err := (provider.Config{Type: provider.Wix, Credential: " "}).Endpoint("https://api.example.com"); err == nil {
+		t.Error("an empty credential must be refused")
 	}
 	if got := (provider.Config{}).Batch(5); got != 5 {
 		t.Errorf("default batch: %d", got)

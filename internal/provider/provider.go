@@ -169,9 +169,12 @@ type Config struct {
 	Observer RequestObserver
 }
 
-// Base returns the endpoint to call, without a trailing slash: BaseURL, or def when it is empty. It must
-// be an absolute http(s) URL.
-func (c Config) Base(def string) (string, error) {
+// Endpoint returns the endpoint to call, without a trailing slash: BaseURL, or def when it is empty. It
+// must be an absolute http(s) URL, and there must be a credential to call it with.
+func (c Config) Endpoint(def string) (string, error) {
+	if strings.TrimSpace(c.Credential) == "" {
+		return "", fmt.Errorf("%s: the credential is empty", strings.ToLower(string(c.Type)))
+	}
 	base := c.BaseURL
 	if base == "" {
 		base = def

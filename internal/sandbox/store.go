@@ -7,6 +7,7 @@ package sandbox
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -80,6 +81,7 @@ type Credential struct {
 // faults. All methods are safe for concurrent use.
 type store struct {
 	provider    string
+	mux         *http.ServeMux
 	mu          sync.Mutex
 	sites       map[string]*siteState
 	credentials map[string]Credential
@@ -116,8 +118,13 @@ func newStore(provider, idFormat string, sites []Site, creds []Credential) *stor
 	for _, c := range creds {
 		s.credentials[c.Secret] = c
 	}
+	s.mux = http.NewServeMux()
+	registerSandboxRoutes(s.mux, s)
 	return s
 }
+
+// ServeHTTP serves the provider's API and the sandbox pages.
+func (s *store) ServeHTTP(rw http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(rw, r) }
 
 func (s *store) addSite(site Site) {
 	st := &siteState{Site: site, members: map[string][]string{}}
@@ -282,31 +289,21 @@ func (s *store) Snapshot() Snapshot {
 
 // Invitations returns how many first invitation emails email received on site (resends not counted).
 func (snap Snapshot) Invitations(site, email string) int {
-	n := 0
-	for _, d := range snap.Ledger {
-		if d.Site == site && d.Email == email && d.Kind == DeliveryInvite {
-			n++
-		}
-	}
-	return n
+	return snap.count(site, email, DeliveryInvite)
 }
 
 // Emails returns how many invitation emails email received on site, first invites and resends alike.
 func (snap Snapshot) Emails(site, email string) int {
-	n := 0
-	for _, d := range snap.Ledger {
-		if d.Site == site && d.Email == email {
-			n++
-		}
-	}
-	return n
+	return snap.count(site, email, DeliveryInvite, DeliveryResend)
 }
 
 // Resends returns how many resent invitation emails email received on site.
-func (snap Snapshot) Resends(site, email string) int {
+func (snap Snapshot) Resends(site, email string) int { return snap.count(site, email, DeliveryResend) }
+
+func (snap Snapshot) count(site, email string, kinds ...DeliveryKind) int {
 	n := 0
 	for _, d := range snap.Ledger {
-		if d.Site == site && d.Email == email && d.Kind == DeliveryResend {
+		if d.Site == site && d.Email == email && slices.Contains(kinds, d.Kind) {
 			n++
 		}
 	}

@@ -28,7 +28,6 @@ type WixOptions struct {
 type Wix struct {
 	*store
 	opts WixOptions
-	mux  *http.ServeMux
 }
 
 // NewWix returns the fake; serve it with httptest.NewServer or http.Server.
@@ -36,18 +35,14 @@ func NewWix(opts WixOptions) *Wix {
 	if opts.MaxEmails == 0 {
 		opts.MaxEmails = 50
 	}
-	w := &Wix{store: newStore("Wix", "9f1c2b3a-0000-4000-8000-%012d", opts.Sites, opts.APIKeys), opts: opts, mux: http.NewServeMux()}
+	w := &Wix{store: newStore("Wix", "9f1c2b3a-0000-4000-8000-%012d", opts.Sites, opts.APIKeys), opts: opts}
 	w.mux.HandleFunc("POST /invites/site-invite/bulk", w.guard(OpInvite, true, w.bulk))
 	w.mux.HandleFunc("POST /invites/site-invite/{id}/resend", w.guard(OpResend, true, w.resendInvite))
 	w.mux.HandleFunc("POST /invites/site-invite/{id}/revoke", w.guard(OpRevoke, true, w.revoke))
 	w.mux.HandleFunc("GET /roles-management/v2/contributors/query", w.guard(OpContributors, true, w.contributors))
 	w.mux.HandleFunc("GET /roles-management/roles", w.guard(OpVerify, false, w.roles))
-	registerSandboxRoutes(w.mux, w.store)
 	return w
 }
-
-// ServeHTTP serves the Wix API and the sandbox pages.
-func (w *Wix) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.mux.ServeHTTP(rw, r) }
 
 type wixCtx struct {
 	site *siteState
@@ -239,15 +234,21 @@ func (w *Wix) inviteFor(rw http.ResponseWriter, r *http.Request, c wixCtx) *Invi
 	return inv
 }
 
+// inviteIn is inviteFor for an invite in one of states: Wix answers FAILED_PRECONDITION for any other.
+func (w *Wix) inviteIn(rw http.ResponseWriter, r *http.Request, c wixCtx, states ...InviteState) *Invite {
+	inv := w.inviteFor(rw, r, c)
+	if inv != nil && !slices.Contains(states, inv.State) {
+		wixError(rw, http.StatusPreconditionRequired, "FAILED_PRECONDITION", "invite is "+string(inv.State))
+		return nil
+	}
+	return inv
+}
+
 func (w *Wix) resendInvite(rw http.ResponseWriter, r *http.Request, c wixCtx, _ *Fault) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	inv := w.inviteFor(rw, r, c)
+	inv := w.inviteIn(rw, r, c, StatePending, StateExpired)
 	if inv == nil {
-		return
-	}
-	if inv.State != StatePending && inv.State != StateExpired {
-		wixError(rw, http.StatusPreconditionRequired, "FAILED_PRECONDITION", "invite is "+string(inv.State))
 		return
 	}
 	w.resend(inv)
@@ -257,12 +258,8 @@ func (w *Wix) resendInvite(rw http.ResponseWriter, r *http.Request, c wixCtx, _ 
 func (w *Wix) revoke(rw http.ResponseWriter, r *http.Request, c wixCtx, _ *Fault) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	inv := w.inviteFor(rw, r, c)
+	inv := w.inviteIn(rw, r, c, StatePending)
 	if inv == nil {
-		return
-	}
-	if inv.State != StatePending {
-		wixError(rw, http.StatusPreconditionRequired, "FAILED_PRECONDITION", "invite is "+string(inv.State))
 		return
 	}
 	inv.State = StateRevoked

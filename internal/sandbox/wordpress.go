@@ -27,24 +27,19 @@ type WordPressOptions struct {
 type WordPress struct {
 	*store
 	opts WordPressOptions
-	mux  *http.ServeMux
 }
 
 // NewWordPress returns the fake; serve it with httptest.NewServer or http.Server.
 func NewWordPress(opts WordPressOptions) *WordPress {
-	w := &WordPress{store: newStore("WordPress", "wpinv%08d", opts.Sites, opts.Tokens), opts: opts, mux: http.NewServeMux()}
+	w := &WordPress{store: newStore("WordPress", "wpinv%08d", opts.Sites, opts.Tokens), opts: opts}
 	w.mux.HandleFunc("POST /rest/v1.1/sites/{site}/invites/new", w.guard(OpInvite, w.newInvites))
 	w.mux.HandleFunc("GET /rest/v1.1/sites/{site}/invites", w.guard(OpList, w.list))
 	w.mux.HandleFunc("POST /rest/v1.1/sites/{site}/invites/{key}/resend", w.guard(OpResend, w.resendInvite))
 	w.mux.HandleFunc("GET /rest/v1.1/sites/{site}/users", w.guard(OpUsers, w.users))
 	w.mux.HandleFunc("POST /wpcom/v2/sites/{site}/invites/delete", w.guard(OpRevoke, w.deleteInvites))
 	w.mux.HandleFunc("GET /rest/v1.1/me", w.guard(OpVerify, w.me))
-	registerSandboxRoutes(w.mux, w.store)
 	return w
 }
-
-// ServeHTTP serves the WordPress.com API and the sandbox pages.
-func (w *WordPress) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.mux.ServeHTTP(rw, r) }
 
 type wpCtx struct {
 	site *siteState

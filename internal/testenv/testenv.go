@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -63,6 +64,22 @@ func Start() (*Env, error) {
 		return nil, fmt.Errorf("starting the test control plane from %s: %w", assets, err)
 	}
 	return &Env{Environment: te, Config: cfg, Scheme: scheme, Root: root}, nil
+}
+
+// StartForTest starts a control plane for one test, stopped when the test ends, and writes an
+// administrator's kubeconfig into the test's temporary directory.
+func StartForTest(t testing.TB) (env *Env, kubeconfig string) {
+	t.Helper()
+	env, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	kubeconfig = filepath.Join(t.TempDir(), "admin-kubeconfig")
+	if err := env.WriteKubeconfig(kubeconfig, ""); err != nil {
+		t.Fatal(err)
+	}
+	return env, kubeconfig
 }
 
 // RepoRoot walks up from the working directory to the directory holding this module's go.mod.

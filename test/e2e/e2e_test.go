@@ -52,16 +52,9 @@ func (c *cluster) try(args ...string) (string, error) {
 // samples and waits for every object to be Ready. Dropping any rule the manager needs from
 // config/rbac/role.yaml makes it fail.
 func TestSamplesReachReadyAsTheServiceAccount(t *testing.T) {
-	env, err := testenv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = env.Stop() }()
+	env, admin := testenv.StartForTest(t)
 	dir := t.TempDir()
-	c := &cluster{t: t, root: env.Root, admin: filepath.Join(dir, "admin"), manager: filepath.Join(dir, "manager")}
-	if err := env.WriteKubeconfig(c.admin, ""); err != nil {
-		t.Fatal(err)
-	}
+	c := &cluster{t: t, root: env.Root, admin: admin, manager: filepath.Join(dir, "manager")}
 	if err := env.WriteKubeconfig(c.manager, serviceAccount); err != nil {
 		t.Fatal(err)
 	}

@@ -342,17 +342,8 @@ func TestHelmAndKustomizeGrantTheSameRules(t *testing.T) {
 // TestInstallerAppliesToTheAPIServer: dist/install.yaml (make build-installer) is accepted by a real API
 // server with server-side apply, as `kubectl apply --server-side -f dist/install.yaml` would do.
 func TestInstallerAppliesToTheAPIServer(t *testing.T) {
-	env, err := testenv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = env.Stop() }()
-	dir := t.TempDir()
-	kc := filepath.Join(dir, "kubeconfig")
-	if err := env.WriteKubeconfig(kc, ""); err != nil {
-		t.Fatal(err)
-	}
-	installer := filepath.Join(dir, "install.yaml")
+	_, kc := testenv.StartForTest(t)
+	installer := filepath.Join(t.TempDir(), "install.yaml")
 	if err := os.WriteFile(installer, run(t, "kubectl", "kustomize", "config/default"), 0o600); err != nil {
 		t.Fatal(err)
 	}

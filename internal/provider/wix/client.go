@@ -5,8 +5,6 @@ package wix
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/siteops/invitation-operator/internal/provider"
 	"github.com/siteops/invitation-operator/internal/provider/httpapi"
@@ -25,12 +23,9 @@ type Client struct {
 
 // New returns a client for cfg; cfg.BaseURL empty means DefaultBaseURL.
 func New(cfg provider.Config) (*Client, error) {
-	base, err := cfg.Base(DefaultBaseURL)
+	base, err := cfg.Endpoint(DefaultBaseURL)
 	if err != nil {
 		return nil, err
-	}
-	if strings.TrimSpace(cfg.Credential) == "" {
-		return nil, errors.New("wix: the API key is empty")
 	}
 	h := httpapi.NewHTTP(provider.Wix, cfg)
 	h.ContentTypeHeader = "content-type" // the SDK's spelling

@@ -10,28 +10,14 @@ import (
 	"time"
 
 	"github.com/siteops/invitation-operator/internal/provider"
+	"github.com/siteops/invitation-operator/internal/provider/providertest"
 	"github.com/siteops/invitation-operator/internal/sandbox"
 )
 
-func canned(status int, body string, header ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		for i := 0; i+1 < len(header); i += 2 {
-			w.Header().Set(header[i], header[i+1])
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}
-}
+var canned = providertest.Canned
 
 func newTestProvider(t *testing.T, h http.Handler) *Provider {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	p, err := NewProvider(provider.Config{Credential: testKey, BaseURL: srv.URL, Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return providertest.Build(t, NewProvider, testKey, h)
 }
 
 var batch = provider.Batch{Site: testSite, Emails: []string{"ada@example.com"}, Roles: []string{"6600344420111308827"}}
@@ -80,19 +66,7 @@ func TestSendClassifiesEveryAnswer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := newTestProvider(t, tc.handler).Send(context.Background(), batch)
-			if got := provider.Classify(err); got != tc.wantKind {
-				t.Fatalf("kind = %v, want %v (err %v)", got, tc.wantKind, err)
-			}
-			var perm *provider.PermanentError
-			if tc.wantReason != "" && (!errors.As(err, &perm) || perm.Reason != tc.wantReason) {
-				t.Errorf("reason of %v, want %s", err, tc.wantReason)
-			}
-			if got := provider.RetryAfter(err); got != tc.wantAfter {
-				t.Errorf("retry after %v, want %v", got, tc.wantAfter)
-			}
-			if strings.Contains(err.Error(), testKey) {
-				t.Errorf("error leaks the API key: %v", err)
-			}
+			providertest.CheckError(t, err, tc.wantKind, tc.wantReason, tc.wantAfter, testKey)
 		})
 	}
 }
@@ -135,9 +109,8 @@ func sandboxWix(t *testing.T) (*sandbox.Wix, *Provider) {
 	t.Helper()
 	cfg := sandbox.DefaultConfig()
 	fake := sandbox.NewWix(sandbox.WixOptions{Sites: cfg.Wix.Sites, APIKeys: cfg.Wix.APIKeys})
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	p, err := NewProvider(provider.Config{Credential: cfg.Wix.APIKeys[0].Secret, AccountID: cfg.Wix.APIKeys[0].AccountID, BaseURL: srv.URL})
+	p, err := NewProvider(provider.Config{Credential: cfg.Wix.APIKeys[0].Secret, AccountID: cfg.Wix.APIKeys[0].AccountID,
+		BaseURL: providertest.Serve(t, fake)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,19 +104,13 @@ func TestRequestsMatchTheOfficialSDK(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			url, captured := providertest.CaptureServer(t, 200, tc.answer)
-			c, err := New(provider.Config{Credential: testKey, AccountID: testAccount, BaseURL: url})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tc.call(c); err != nil {
-				t.Fatalf("call: %v", err)
-			}
-			reqs := captured()
-			if len(reqs) != 1 {
-				t.Fatalf("want exactly one request, got %d", len(reqs))
-			}
-			r := reqs[0]
+			r := providertest.CaptureOne(t, tc.answer, func(url string) error {
+				c, err := New(provider.Config{Credential: testKey, AccountID: testAccount, BaseURL: url})
+				if err != nil {
+					return err
+				}
+				return tc.call(c)
+			})
 			if r.Line != tc.line {
 				t.Errorf("request line\n got %s\nwant %s", r.Line, tc.line)
 			}

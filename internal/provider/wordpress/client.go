@@ -4,8 +4,6 @@ package wordpress
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/siteops/invitation-operator/internal/provider"
 	"github.com/siteops/invitation-operator/internal/provider/httpapi"
@@ -23,12 +21,9 @@ type Client struct {
 
 // New returns a client for cfg; cfg.BaseURL empty means DefaultBaseURL.
 func New(cfg provider.Config) (*Client, error) {
-	base, err := cfg.Base(DefaultBaseURL)
+	base, err := cfg.Endpoint(DefaultBaseURL)
 	if err != nil {
 		return nil, err
-	}
-	if strings.TrimSpace(cfg.Credential) == "" {
-		return nil, errors.New("wordpress: the OAuth2 token is empty")
 	}
 	return &Client{base: base, token: cfg.Credential, http: httpapi.NewHTTP(provider.WordPress, cfg)}, nil
 }

@@ -5,36 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/siteops/invitation-operator/internal/provider"
+	"github.com/siteops/invitation-operator/internal/provider/providertest"
 	"github.com/siteops/invitation-operator/internal/sandbox"
 )
 
 const site = "example.wordpress.com"
 
-func canned(status int, body string, header ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		for i := 0; i+1 < len(header); i += 2 {
-			w.Header().Set(header[i], header[i+1])
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}
-}
+var canned = providertest.Canned
 
 func newTestProvider(t *testing.T, h http.Handler) *Provider {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	p, err := NewProvider(provider.Config{Credential: testToken, BaseURL: srv.URL, Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return providertest.Build(t, NewProvider, testToken, h)
 }
 
 var batch = provider.Batch{Site: site, Emails: []string{"ada@example.com", "grace@example.com"}, Roles: []string{"author"}}
@@ -67,22 +52,10 @@ func TestSendClassifiesRequestLevelAnswers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := newTestProvider(t, tc.handler).Send(context.Background(), batch)
-			if got := provider.Classify(err); got != tc.wantKind {
-				t.Fatalf("kind = %v, want %v (err %v)", got, tc.wantKind, err)
-			}
-			var perm *provider.PermanentError
-			if tc.wantReason != "" && (!errors.As(err, &perm) || perm.Reason != tc.wantReason) {
-				t.Errorf("reason of %v, want %s", err, tc.wantReason)
-			}
+			providertest.CheckError(t, err, tc.wantKind, tc.wantReason, tc.wantAfter, testToken)
 			var cred *provider.CredentialError
 			if errors.As(err, &cred) && cred.Unauthenticated != tc.wantUnauth {
 				t.Errorf("unauthenticated = %v, want %v", cred.Unauthenticated, tc.wantUnauth)
-			}
-			if got := provider.RetryAfter(err); got < tc.wantAfter-2*time.Second || got > tc.wantAfter {
-				t.Errorf("retry after %v, want about %v", got, tc.wantAfter)
-			}
-			if strings.Contains(err.Error(), testToken) {
-				t.Errorf("error leaks the token: %v", err)
 			}
 		})
 	}
@@ -186,9 +159,7 @@ func sandboxWordPress(t *testing.T, opts sandbox.WordPressOptions) (*sandbox.Wor
 	cfg := sandbox.DefaultConfig()
 	opts.Sites, opts.Tokens = cfg.WordPress.Sites, cfg.WordPress.Tokens
 	fake := sandbox.NewWordPress(opts)
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	p, err := NewProvider(provider.Config{Credential: cfg.WordPress.Tokens[0].Secret, BaseURL: srv.URL})
+	p, err := NewProvider(provider.Config{Credential: cfg.WordPress.Tokens[0].Secret, BaseURL: providertest.Serve(t, fake)})
 	if err != nil {
 		t.Fatal(err)
 	}
