@@ -139,4 +139,11 @@ bench: controlplane ## Scale run: 100, 1000 and 3000 SiteInvitations x 20 emails
 
 .PHONY: chaos
 chaos: controlplane ## Chaos run: faults, SIGKILLed managers, a killed leader; fails on any duplicate or lost invite.
-	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go run ./test/chaos -logs bin/chaos
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go run ./test/chaos -logs bin/chaos $(CHAOS_FLAGS)
+
+# A short chaos run for CI: a few kills and a fixed budget of minutes per phase.
+CHAOS_SHORT_FLAGS ?= -objects 40 -emails 5 -kills 3 -leader-kills 1 -timeout 4m
+
+.PHONY: chaos-short
+chaos-short: ## Short chaos run (CI): 40 objects, 3 SIGKILLs, 1 leader kill, bounded to minutes.
+	$(MAKE) chaos CHAOS_FLAGS="$(CHAOS_SHORT_FLAGS)"
