@@ -174,7 +174,7 @@ func (r *SiteInvitationReconciler) resendOnRequest(ctx context.Context, p *pass)
 		if err := r.gate(p); err != nil {
 			break
 		}
-		resent, err := p.h.Client.Resend(ctx, p.obj.Spec.Site, s.InviteID, language)
+		resent, err := p.h.Client.Resend(ctx, provider.ResendRequest{Site: p.obj.Spec.Site, InviteID: s.InviteID, Email: s.Email, Roles: s.Roles, Language: language})
 		if err != nil {
 			failed = append(failed, s.Email)
 			continue
