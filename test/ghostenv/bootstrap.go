@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"strings"
 	"time"
 )
 
@@ -58,8 +59,13 @@ func Bootstrap(ctx context.Context, siteURL, title string, owner Owner) (*Site, 
 	}
 	for _, i := range integ.Integrations {
 		for _, k := range i.APIKeys {
+			// Ghost's integrations answer already joins the admin key as "<id>:<secret>" in secret
+			// (what its admin screen shows); the content key is a plain secret.
 			if k.Type == "admin" {
-				site.IntegrationKey = k.ID + ":" + k.Secret
+				site.IntegrationKey = k.Secret
+				if !strings.Contains(k.Secret, ":") {
+					site.IntegrationKey = k.ID + ":" + k.Secret
+				}
 			}
 		}
 	}

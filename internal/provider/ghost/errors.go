@@ -86,18 +86,21 @@ func (c *Client) statusError(resp *provider.Response, applies bool) error {
 // 422, 404 and 403, the mail failure as 500 EmailError; everything else as statusError.
 func inviteError(resp *provider.Response, err error, role string) error {
 	e := ParseAPIError(resp.Body)
+	// Ghost puts a generic message ("Validation error, cannot save invite.") and the specific one in context.
+	what := e.Message + " " + e.Context
 	switch {
-	case resp.Status == http.StatusUnprocessableEntity && strings.Contains(e.Message, "already registered"):
+	case resp.Status == http.StatusUnprocessableEntity && strings.Contains(what, "already registered"):
 		return &provider.PermanentError{Reason: provider.ReasonAlreadyMember, Code: e.Type, Message: e.text()}
-	case resp.Status == http.StatusUnprocessableEntity && (strings.Contains(e.Message, "isEmail") || strings.Contains(e.Property, "email")):
+	case resp.Status == http.StatusUnprocessableEntity && strings.Contains(what, "isEmail"):
 		return &provider.PermanentError{Reason: provider.ReasonInvalidEmail, Code: e.Type, Message: e.text()}
 	case resp.Status == http.StatusUnprocessableEntity:
 		return &provider.PermanentError{Reason: provider.ReasonRejected, Code: e.Type, Message: e.text()}
 	case resp.Status == http.StatusNotFound && e.Type == TypeNotFound:
 		return &provider.PermanentError{Reason: provider.ReasonUnknownRole, Code: e.Type, Message: e.text()}
-	case resp.Status == http.StatusForbidden && e.Type == TypeNoPermission && role != "" && !strings.Contains(e.Message, "Authorization failed"):
+	case resp.Status == http.StatusForbidden && e.Type == TypeNoPermission && role != "" && !strings.Contains(what, "Authorization failed"):
 		// The key authenticated (a bad one is 401) but may not invite with this role: an integration key
-		// and Administrator, an Editor's token and Editor. Other roles may work, so it is about the
+		// and Administrator ("You do not have permission to add invites", though roles?permissions=assign
+		// lists Administrator), an Editor's token and Editor. Other roles work, so it is about the
 		// request, not the credential.
 		return &provider.PermanentError{Reason: provider.ReasonRoleNotAllowed, Code: e.Type,
 			Message: fmt.Sprintf("this key may not invite people as %s (integration keys may invite Editor, Author, Contributor "+
