@@ -136,6 +136,7 @@ func (c *Client) call(ctx context.Context, r request) error {
 		return err
 	}
 	if resp.Status < 200 || resp.Status > 299 {
+		resp.Body = c.key.redact(resp.Body, token)
 		err := c.statusError(resp, r.applies)
 		if r.classify != nil {
 			err = r.classify(resp, err)

@@ -1,6 +1,7 @@
 package ghost
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -86,4 +87,23 @@ func (k Key) Sign(now time.Time) (string, error) {
 	mac := hmac.New(sha256.New, k.secret)
 	mac.Write([]byte(unsigned))
 	return unsigned + "." + enc.EncodeToString(mac.Sum(nil)), nil
+}
+
+// redacted replaces a credential a server echoed back.
+var redacted = []byte("[redacted]")
+
+// redact removes the signed token, its signature and the key's secret from an answer before any of it
+// becomes an error message: a server (or a proxy in front of it) that echoes the Authorization header
+// must not put the credential into status, events or logs.
+func (k Key) redact(body []byte, token string) []byte {
+	if token != "" {
+		body = bytes.ReplaceAll(body, []byte(token), redacted)
+		if i := strings.LastIndexByte(token, '.'); i >= 0 && len(token)-i > 16 {
+			body = bytes.ReplaceAll(body, []byte(token[i+1:]), redacted)
+		}
+	}
+	if secret := []byte(hex.EncodeToString(k.secret)); len(k.secret) > 0 && bytes.Contains(bytes.ToLower(body), secret) {
+		body = bytes.ReplaceAll(bytes.ToLower(body), secret, redacted) // rare: lowercasing the message is fine
+	}
+	return body
 }
