@@ -30,9 +30,18 @@ func (discard) Header() http.Header         { return http.Header{} }
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
 func (discard) WriteHeader(int)             {}
 
+// sandboxActions are "the person clicked the link" and "the invite lapsed" of one fake.
+type sandboxActions interface {
+	sandboxAccept(site, email string) error
+	sandboxExpire(site, email string) error
+}
+
+func (s *store) sandboxAccept(site, email string) error { return s.accept(site, email) }
+func (s *store) sandboxExpire(site, email string) error { return s.expire(site, email) }
+
 // registerSandboxRoutes adds the test-side endpoints every fake serves beside its API: the page, the
-// state as JSON, and "the person clicked the link" / "the invite lapsed".
-func registerSandboxRoutes(mux *http.ServeMux, provider string, s *store) {
+// state as JSON, and "the person clicked the link" / "the invite lapsed" (through acts).
+func registerSandboxRoutes(mux *http.ServeMux, provider string, s *store, acts sandboxActions) {
 	mux.HandleFunc("GET /{$}", func(rw http.ResponseWriter, _ *http.Request) {
 		RenderPage(rw, s.snapshot(provider))
 	})
@@ -40,10 +49,10 @@ func registerSandboxRoutes(mux *http.ServeMux, provider string, s *store) {
 		writeJSON(rw, http.StatusOK, s.snapshot(provider))
 	})
 	mux.HandleFunc("POST /_sandbox/accept", func(rw http.ResponseWriter, r *http.Request) {
-		answer(rw, s.accept(r.FormValue("site"), r.FormValue("email")))
+		answer(rw, acts.sandboxAccept(r.FormValue("site"), r.FormValue("email")))
 	})
 	mux.HandleFunc("POST /_sandbox/expire", func(rw http.ResponseWriter, r *http.Request) {
-		answer(rw, s.expire(r.FormValue("site"), r.FormValue("email")))
+		answer(rw, acts.sandboxExpire(r.FormValue("site"), r.FormValue("email")))
 	})
 }
 

@@ -42,7 +42,7 @@ func NewWix(opts WixOptions) *Wix {
 	w.mux.HandleFunc("POST /invites/site-invite/{id}/revoke", w.guard(OpRevoke, true, w.revoke))
 	w.mux.HandleFunc("GET /roles-management/v2/contributors/query", w.guard(OpContributors, true, w.contributors))
 	w.mux.HandleFunc("GET /roles-management/roles", w.guard(OpVerify, false, w.roles))
-	registerSandboxRoutes(w.mux, "Wix", w.store)
+	registerSandboxRoutes(w.mux, "Wix", w.store, w.store)
 	return w
 }
 

@@ -39,7 +39,7 @@ func NewWordPress(opts WordPressOptions) *WordPress {
 	w.mux.HandleFunc("GET /rest/v1.1/sites/{site}/users", w.guard(OpUsers, w.users))
 	w.mux.HandleFunc("POST /wpcom/v2/sites/{site}/invites/delete", w.guard(OpRevoke, w.deleteInvites))
 	w.mux.HandleFunc("GET /rest/v1.1/me", w.guard(OpVerify, w.me))
-	registerSandboxRoutes(w.mux, "WordPress", w.store)
+	registerSandboxRoutes(w.mux, "WordPress", w.store, w.store)
 	return w
 }
 
