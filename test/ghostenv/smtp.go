@@ -42,7 +42,8 @@ type Sink struct {
 	srv     *smtp.Server
 	l       net.Listener
 	mails   []Mail
-	hold    chan struct{} // non-nil: DATA waits until it is closed
+	hold    *holdGate     // non-nil: DATA waits until it opens
+	dropped []Mail        // held messages Discard refused
 	holding chan struct{} // receives one value each time a message is being held
 	done    chan struct{} // closed when the running server stops serving
 }
@@ -95,7 +96,7 @@ func (s *Sink) Stop() error {
 	srv, l, done := s.srv, s.l, s.done
 	s.srv, s.l = nil, nil
 	if s.hold != nil { // release held sessions so they can end
-		close(s.hold)
+		close(s.hold.open)
 		s.hold = nil
 	}
 	s.mu.Unlock()
@@ -115,22 +116,53 @@ func (s *Sink) Stop() error {
 	return err
 }
 
+// holdGate is one Hold: DATA waits on open; discard says how the wait ends.
+type holdGate struct {
+	open    chan struct{}
+	discard bool
+}
+
 // Hold makes every later DATA wait before it is answered (and before the message is recorded) until
-// Release. Holding reports each message as it starts waiting.
+// Release or Discard. Holding reports each message as it starts waiting.
 func (s *Sink) Hold() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.hold == nil {
-		s.hold = make(chan struct{})
+		s.hold = &holdGate{open: make(chan struct{})}
 	}
 }
 
-// Release answers every held DATA: held messages are recorded unless their sender went away.
-func (s *Sink) Release() {
+// Release accepts every held message: each is recorded, even when its sender went away meanwhile (as a
+// real mail server may deliver a message whose final dot arrived, though its 250 reached nobody).
+func (s *Sink) Release() { s.open(false) }
+
+// Discard refuses every held message (451, not recorded: the mail server never accepted it) and returns
+// them, so a test can still read what the sender had put in them.
+func (s *Sink) Discard() []Mail {
+	s.open(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.dropped)
+		s.mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.dropped
+	s.dropped = nil
+	return out
+}
+
+func (s *Sink) open(discard bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.hold != nil {
-		close(s.hold)
+		s.hold.discard = discard
+		close(s.hold.open)
 		s.hold = nil
 	}
 }
@@ -173,8 +205,8 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
-// Data reads the whole message, waits while the sink holds, then records it. A sender that drops the
-// connection while held loses the message: nothing is recorded, as with a real server.
+// Data reads the whole message, waits while the sink holds, then records it (Release) or refuses it
+// (Discard).
 func (se *session) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
@@ -183,15 +215,24 @@ func (se *session) Data(r io.Reader) error {
 	se.sink.mu.Lock()
 	hold := se.sink.hold
 	se.sink.mu.Unlock()
+	m := parseMail(raw)
+	m.From, m.To, m.At = se.from, append([]string(nil), se.to...), time.Now()
 	if hold != nil {
 		select {
 		case se.sink.holding <- struct{}{}:
 		default:
 		}
-		<-hold
+		<-hold.open
+		se.sink.mu.Lock()
+		discard := hold.discard
+		se.sink.mu.Unlock()
+		if discard {
+			se.sink.mu.Lock()
+			se.sink.dropped = append(se.sink.dropped, m)
+			se.sink.mu.Unlock()
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "held message discarded"}
+		}
 	}
-	m := parseMail(raw)
-	m.From, m.To, m.At = se.from, append([]string(nil), se.to...), time.Now()
 	se.sink.mu.Lock()
 	se.sink.mails = append(se.sink.mails, m)
 	se.sink.mu.Unlock()

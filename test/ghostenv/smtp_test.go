@@ -108,3 +108,27 @@ func TestSinkHoldsDataUntilReleased(t *testing.T) {
 		t.Fatalf("%d mails after release, want 1", n)
 	}
 }
+
+func TestSinkDiscardsHeldMessages(t *testing.T) {
+	t.Parallel()
+	s, err := StartSink("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop() })
+	s.Hold()
+	errc := make(chan error, 1)
+	go func() { errc <- send(t, s.Addr()) }()
+	select {
+	case <-s.Holding():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the message was never held")
+	}
+	dropped := s.Discard()
+	if err := <-errc; err == nil || !strings.Contains(err.Error(), "451") {
+		t.Fatalf("the sender must see a refusal, got %v", err)
+	}
+	if len(dropped) != 1 || dropped[0].Token == "" || len(s.Mails()) != 0 {
+		t.Fatalf("discarded %+v, recorded %d", dropped, len(s.Mails()))
+	}
+}
