@@ -357,13 +357,17 @@ func (g *Ghost) createInvite(rw http.ResponseWriter, r *http.Request, site *ghos
 			"Error sending email: Failed to send email. Reason: connect ECONNREFUSED 127.0.0.1:25. Please check your email settings and resend the invitation.")
 		return
 	}
-	inv.Undelivered = false
 	kind := DeliveryInvite
 	if replaced {
 		kind = DeliveryResend
 	}
 	g.ledger = append(g.ledger, Delivery{Site: site.id, Email: email, Kind: kind, InviteID: inv.ID, At: inv.Created,
 		Token: inv.Token, Link: siteURL + "/ghost/signup/" + inv.Token + "/", Subject: g.subject(site, key)})
+	if fault != nil && fault.DieAfterMail {
+		drop(rw) // the email went out, the "sent" update never happened
+		return
+	}
+	inv.Undelivered = false
 	if fault != nil && fault.AcceptThenDrop {
 		drop(rw)
 		return

@@ -39,6 +39,7 @@ var scenarios = []struct {
 	{"accept makes a user", acceptMakesUser},
 	{"mail down keeps the invite unmailed", mailDown},
 	{"interrupted before the mail is accepted", interruptedBeforeMail},
+	{"interrupted after the mail went out", interruptedAfterMail},
 	{"rejections", rejections},
 	{"JWT rejections", jwtRejections},
 	{"verify tells the key kinds apart", verify},
@@ -288,6 +289,31 @@ func interruptedBeforeMail(t *testing.T, c clients) {
 	sent(t, c.staff, c.site, "hal@example.com", "Author")
 	m := lastMail(t, c.target, "hal@example.com", 1)
 	if a := accept(t, c.site, m.Token, "hal@example.com"); a.Status != 200 {
+		t.Errorf("accept after the re-send: %+v", a)
+	}
+}
+
+// interruptedAfterMail: Ghost cut off after the email went out and before it marked the invite sent
+// leaves the same "pending" invite, and the link the person received does not accept: "pending" means
+// "no working link", however far the mail step got. A new send replaces it with one that works.
+func interruptedAfterMail(t *testing.T, c clients) {
+	var err error
+	c.target.InterruptAfterMail(t, func() {
+		_, err = c.staff.Send(ctx(t), batch(c.site, "iris@example.com", "Author"))
+	})
+	if provider.Classify(err) != provider.KindOutcomeUnknown {
+		t.Fatalf("a send cut off mid-request: %v", err)
+	}
+	m := lastMail(t, c.target, "iris@example.com", 1)
+	if got := observe(t, c.staff, c.site)["iris@example.com"]; got.State != provider.Undelivered {
+		t.Fatalf("after the interruption: %+v, want the invite still pending", got)
+	}
+	if a := accept(t, c.site, m.Token, "iris@example.com"); a.Status != 404 || a.Message != "Invite not found." {
+		t.Errorf("the delivered link of a pending invite: %+v", a)
+	}
+	sent(t, c.staff, c.site, "iris@example.com", "Author")
+	m = lastMail(t, c.target, "iris@example.com", 2)
+	if a := accept(t, c.site, m.Token, "iris@example.com"); a.Status != 200 {
 		t.Errorf("accept after the re-send: %+v", a)
 	}
 }

@@ -54,3 +54,8 @@ func (f *fakeTarget) InterruptBeforeMail(_ *testing.T, send func()) []Mail {
 	}
 	return out
 }
+
+func (f *fakeTarget) InterruptAfterMail(_ *testing.T, send func()) {
+	f.fake.Faults().Add(sandbox.Fault{Op: sandbox.OpInvite, DieAfterMail: true, Times: 1})
+	send()
+}

@@ -45,6 +45,26 @@ func (r *realTarget) SetMailDown(t *testing.T, down bool) {
 
 func (r *realTarget) InterruptBeforeMail(t *testing.T, send func()) []Mail {
 	t.Helper()
+	var out []Mail
+	r.killWhileHeld(t, send, func() {
+		for _, m := range r.env.Sink.Discard() {
+			for _, to := range m.To {
+				out = append(out, Mail{To: to, Subject: m.Subject, Token: m.Token})
+			}
+		}
+	})
+	return out
+}
+
+func (r *realTarget) InterruptAfterMail(t *testing.T, send func()) {
+	t.Helper()
+	r.killWhileHeld(t, send, r.env.Sink.Release)
+}
+
+// killWhileHeld holds the sink, runs send until Ghost is in its SMTP transaction, SIGKILLs Ghost, ends
+// the held transaction with settle, and starts Ghost again on the same database.
+func (r *realTarget) killWhileHeld(t *testing.T, send, settle func()) {
+	t.Helper()
 	r.env.Sink.Hold()
 	done := make(chan struct{})
 	go func() {
@@ -60,16 +80,10 @@ func (r *realTarget) InterruptBeforeMail(t *testing.T, send func()) []Mail {
 		t.Fatal(err)
 	}
 	<-done
-	var out []Mail
-	for _, m := range r.env.Sink.Discard() {
-		for _, to := range m.To {
-			out = append(out, Mail{To: to, Subject: m.Subject, Token: m.Token})
-		}
-	}
+	settle()
 	start := time.Now()
 	if err := r.env.Ghost.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("Ghost restarted on the same database in %s", time.Since(start).Round(100*time.Millisecond))
-	return out
 }

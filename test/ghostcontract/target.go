@@ -30,6 +30,10 @@ type Target interface {
 	// mail server accepted the email (real: the sink holds DATA, Ghost is SIGKILLed and restarted on the
 	// same database), and returns the emails that never went out, so their tokens can be tried.
 	InterruptBeforeMail(t *testing.T, send func()) []Mail
+	// InterruptAfterMail runs send while the site is cut off after its mail server took the email and
+	// before the invite was marked sent (real: the sink holds DATA, Ghost is SIGKILLed, the sink then
+	// delivers the message anyway, and Ghost is restarted on the same database).
+	InterruptAfterMail(t *testing.T, send func())
 }
 
 // The site both targets have: test/ghostenv bootstraps the real one with these names.
