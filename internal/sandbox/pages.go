@@ -85,8 +85,13 @@ Calls: {{range $op, $n := .Calls}}{{$op}}={{$n}} {{end}}</p>
 <h2>Invites</h2>
 <table><tr><th>id</th><th>site</th><th>email</th><th>roles</th><th>state</th><th>emails sent</th><th>created</th></tr>
 {{range .Invites}}<tr><td>{{.ID}}</td><td>{{.Site}}</td><td>{{.Email}}</td><td>{{range .Roles}}{{.}} {{end}}</td>
-<td>{{.State}}</td><td>{{.Emails}}</td><td>{{.Created.Format "15:04:05"}}</td></tr>{{end}}
+<td>{{.State}}{{if .Undelivered}} (stored, never emailed){{end}}</td><td>{{.Emails}}</td><td>{{.Created.Format "15:04:05"}}</td></tr>{{end}}
 </table>
+{{$links := false}}{{range .Ledger}}{{if .Link}}{{$links = true}}{{end}}{{end}}
+{{if $links}}<h2>Invitation emails</h2>
+<table><tr><th>to</th><th>kind</th><th>subject</th><th>invite link (its token accepts)</th></tr>
+{{range .Ledger}}<tr><td>{{.Email}}</td><td>{{.Kind}}</td><td>{{.Subject}}</td><td><code>{{.Link}}</code></td></tr>{{end}}
+</table>{{end}}
 {{end}}
 <p>The same as JSON: <code>/_sandbox/state</code>.</p>
 </body></html>`))
