@@ -308,7 +308,7 @@ func (g *Ghost) createInvite(rw http.ResponseWriter, r *http.Request, site *ghos
 		name string
 		v    *string
 	}{{"role_id", in.RoleID}, {"email", in.Email}} {
-		if f.v == nil || *f.v == "" {
+		if f.v == nil || (*f.v == "" && f.name == "email") {
 			writeGhostError(rw, http.StatusUnprocessableEntity, "ValidationError", "", "Validation error, cannot save invite.",
 				`Validation (FieldIsRequired) failed for ["`+f.name+`"]`)
 			return
@@ -324,15 +324,15 @@ func (g *Ghost) createInvite(rw http.ResponseWriter, r *http.Request, site *ghos
 	}
 	role := ""
 	for name, id := range site.roleIDs {
-		if id == *in.RoleID && name != "Owner" {
+		if id == *in.RoleID {
 			role = name
 		}
 	}
 	switch {
-	case role == "":
+	case role == "": // an empty role_id too (measured)
 		writeGhostError(rw, http.StatusNotFound, "NotFoundError", "", "Resource not found error, cannot save invite.", "Role not found")
 		return
-	case role == "Administrator" && !key.staff:
+	case role == "Owner" || (role == "Administrator" && !key.staff): // Owner: with either key kind (measured)
 		writeGhostError(rw, http.StatusForbidden, "NoPermissionError", "", "Permission error, cannot save invite.", "You do not have permission to add invites")
 		return
 	case !fakeEmailRE.MatchString(strings.ToLower(email)):

@@ -336,6 +336,32 @@ func rejections(t *testing.T, c clients) {
 	if a.Status != 422 || a.Type != "ValidationError" || a.Context != `Validation (FieldIsRequired) failed for ["role_id"]` {
 		t.Errorf("missing role_id: %+v", a)
 	}
+	a, _ = call(t, c.site, http.MethodPost, "/invites/", signed(t, c.target.StaffKey(), time.Now(), "/admin/"),
+		map[string]any{"invites": []map[string]string{{"role_id": roleID(t, c, "Author")}}})
+	if a.Status != 422 || a.Type != "ValidationError" || a.Context != `Validation (FieldIsRequired) failed for ["email"]` {
+		t.Errorf("missing email: %+v", a)
+	}
+	a, _ = call(t, c.site, http.MethodPost, "/invites/", signed(t, c.target.StaffKey(), time.Now(), "/admin/"),
+		map[string]any{"invites": []map[string]string{{"email": "ivy@example.com", "role_id": roleID(t, c, "Owner")}}})
+	if a.Status != 403 || a.Type != "NoPermissionError" || a.Context != "You do not have permission to add invites" {
+		t.Errorf("the Owner role with a staff token: %+v", a)
+	}
+	a, _ = call(t, c.site, http.MethodPost, "/invites/", signed(t, c.target.IntegrationKey(), time.Now(), "/admin/"),
+		map[string]any{"invites": []map[string]string{{"email": "ivy@example.com", "role_id": roleID(t, c, "Owner")}}})
+	if a.Status != 403 || a.Context != "You do not have permission to add invites" {
+		t.Errorf("the Owner role with an integration key: %+v", a)
+	}
+	a, _ = call(t, c.site, http.MethodPost, "/invites/", signed(t, c.target.StaffKey(), time.Now(), "/admin/"),
+		map[string]any{"invites": []map[string]string{{"email": "ivy@example.com", "role_id": ""}}})
+	if a.Status != 404 || a.Context != "Role not found" {
+		t.Errorf("an empty role_id: %+v", a)
+	}
+	// Accepting with an address that is already a user's.
+	sent(t, c.staff, c.site, "jo@example.com", "Author")
+	if a := accept(t, c.site, lastMail(t, c.target, "jo@example.com", 1).Token, ownerEmail); a.Status != 422 ||
+		a.Message != "Could not create an account, email is already in use." {
+		t.Errorf("accept as an existing user: %+v", a)
+	}
 	if _, err := c.staff.Send(ctx(t), batch("http://other.example.com", "ivy@example.com", "Author")); provider.Classify(err) != provider.KindPermanent {
 		t.Errorf("a site the provider does not pin: %v", err)
 	}
@@ -362,6 +388,12 @@ func jwtRejections(t *testing.T, c clients) {
 		{"wrong audience", signed(t, staff, now, "/content/"), ghostAnswer{401, "UnauthorizedError", "INVALID_JWT", `Invalid token: jwt audience invalid. expected: /\/?admin\/?$/`, ""}},
 		{"expired", signedExp(t, staff, now.Add(-2*time.Minute), 60), ghostAnswer{401, "UnauthorizedError", "INVALID_JWT", "Invalid token: jwt expired", ""}},
 		{"iat over five minutes old", signedExp(t, staff, now.Add(-6*time.Minute), 3600), ghostAnswer{401, "UnauthorizedError", "INVALID_JWT", "Invalid token: maxAge exceeded", ""}},
+		{"no iat", "Ghost " + jwt(t, staff, map[string]any{"exp": now.Unix() + 300, "aud": "/admin/"}),
+			ghostAnswer{401, "UnauthorizedError", "INVALID_JWT", "Invalid token: iat required when maxAge is specified", ""}},
+		{"HS512 in the header", "Ghost " + jwtAlg(t, staff, "HS512", map[string]any{"iat": now.Unix(), "exp": now.Unix() + 300, "aud": "/admin/"}),
+			ghostAnswer{401, "UnauthorizedError", "INVALID_JWT", "Invalid token: invalid algorithm", ""}},
+		{"no kid", "Ghost " + jwtAlg(t, ":"+staff[25:], "HS256", map[string]any{"iat": now.Unix(), "exp": now.Unix() + 300, "aud": "/admin/"}),
+			ghostAnswer{400, "BadRequestError", "MISSING_ADMIN_API_KID", "Admin API kid missing.", ""}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -169,12 +169,22 @@ func signedExp(t *testing.T, key string, iat time.Time, lifetime int64) string {
 
 func jwt(t *testing.T, key string, claims map[string]any) string {
 	t.Helper()
+	return jwtAlg(t, key, "HS256", claims)
+}
+
+// jwtAlg signs with HMAC-SHA256 whatever alg the header names; an empty key id leaves kid out.
+func jwtAlg(t *testing.T, key, alg string, claims map[string]any) string {
+	t.Helper()
 	id, secretHex, _ := strings.Cut(key, ":")
 	secret, err := hex.DecodeString(secretHex)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _ := json.Marshal(map[string]string{"alg": "HS256", "typ": "JWT", "kid": id})
+	header := map[string]string{"alg": alg, "typ": "JWT"}
+	if id != "" {
+		header["kid"] = id
+	}
+	h, _ := json.Marshal(header)
 	c, _ := json.Marshal(claims)
 	enc := base64.RawURLEncoding
 	unsigned := enc.EncodeToString(h) + "." + enc.EncodeToString(c)
@@ -187,4 +197,23 @@ func contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
 
 func newProvider(site, key string, staff bool) (*ghost.Provider, error) {
 	return ghost.NewProvider(provider.Config{Type: provider.Ghost, Credential: key, Sites: []string{site}, StaffToken: staff, Timeout: 60 * time.Second})
+}
+
+// roleID reads a role's id on the target (all roles, Owner included).
+func roleID(t *testing.T, c clients, name string) string {
+	t.Helper()
+	_, body := call(t, c.site, http.MethodGet, "/roles/", signed(t, c.target.StaffKey(), time.Now(), "/admin/"), nil)
+	var out struct {
+		Roles []struct{ ID, Name string }
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.Roles {
+		if r.Name == name {
+			return r.ID
+		}
+	}
+	t.Fatalf("no role %s in %s", name, body)
+	return ""
 }
