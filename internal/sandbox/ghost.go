@@ -67,7 +67,7 @@ type ghostSite struct {
 // NewGhost returns the fake; serve it with httptest.NewServer or http.Server.
 func NewGhost(opts GhostOptions) *Ghost {
 	g := &Ghost{opts: opts, mux: http.NewServeMux()}
-	var sites []Site
+	sites := make([]Site, 0, len(opts.Sites))
 	for i, gs := range opts.Sites {
 		site := &ghostSite{GhostSite: gs, id: ghostSiteID(gs.Path), keys: map[string]ghostKey{}, roleIDs: map[string]string{}, userIDs: map[string]string{}}
 		for j, name := range ghostRoles {
@@ -189,6 +189,22 @@ func writeGhostError(rw http.ResponseWriter, status int, typ, code, message, con
 
 var ghostIDPath = regexp.MustCompile(`^invites/([0-9a-f]{24})/?$`)
 
+// writeRefusal answers with one of Ghost's error answers.
+func writeRefusal(rw http.ResponseWriter, e *ghostRefusal) {
+	writeGhostError(rw, e.status, e.typ, e.code, e.text, e.context)
+}
+
+// ghostOp names a request for call counts and faults.
+func ghostOp(resource, method string) string {
+	switch {
+	case resource == "invites" && method == http.MethodPost:
+		return OpInvite
+	case resource == "invites" && method == http.MethodDelete:
+		return OpRevoke
+	}
+	return map[string]string{"invites": OpList, "users": OpUsers, "roles": OpVerify, "site": OpVerify}[resource]
+}
+
 // serveAPI routes one Admin API request: public endpoints, then authentication, the integration-key
 // allowlist, faults, and the handler.
 func (g *Ghost) serveAPI(rw http.ResponseWriter, r *http.Request) {
@@ -198,13 +214,7 @@ func (g *Ghost) serveAPI(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resource, _, _ := strings.Cut(rest, "/")
-	op := map[string]string{"invites": OpList, "users": OpUsers, "roles": OpVerify, "site": OpVerify}[resource]
-	switch {
-	case resource == "invites" && r.Method == http.MethodPost:
-		op = OpInvite
-	case resource == "invites" && r.Method == http.MethodDelete:
-		op = OpRevoke
-	}
+	op := ghostOp(resource, r.Method)
 	g.countCall(op)
 	fault := g.faults.next(op)
 	(&Fault{Latency: g.opts.Latency}).delay(r)
@@ -218,24 +228,26 @@ func (g *Ghost) serveAPI(rw http.ResponseWriter, r *http.Request) {
 		g.acceptInvitation(rw, r)
 		return
 	}
-	key, authErr := site.authenticate(r, g.now())
-	if authErr != nil {
-		writeGhostError(rw, authErr.status, authErr.typ, authErr.code, authErr.text, authErr.context)
-		return
-	}
-	if !key.staff && !integrationAllows(r.Method, resource) {
+	key, refusal := site.authenticate(r, g.now())
+	switch {
+	case refusal != nil:
+		writeRefusal(rw, refusal)
+	case !key.staff && !integrationAllows(r.Method, resource):
 		writeGhostError(rw, http.StatusNotImplemented, "NotImplementedError", "", ghostNotImplText, "")
-		return
-	}
-	if fault != nil && fault.Status != 0 {
+	case fault != nil && fault.Status != 0:
 		if fault.RetryAfter != "" {
 			rw.Header().Set("Retry-After", fault.RetryAfter)
 		}
 		rw.Header().Set("Content-Type", "text/html")
 		rw.WriteHeader(fault.Status)
 		_, _ = rw.Write([]byte("<html><body>upstream error</body></html>"))
-		return
+	default:
+		g.route(rw, r, site, key, rest, siteURL, fault)
 	}
+}
+
+// route calls the handler of an authenticated request.
+func (g *Ghost) route(rw http.ResponseWriter, r *http.Request, site *ghostSite, key *ghostKey, rest, siteURL string, fault *Fault) {
 	switch m := ghostIDPath.FindStringSubmatch(rest); {
 	case rest == "roles/" && r.Method == http.MethodGet:
 		g.roles(rw, r, site)

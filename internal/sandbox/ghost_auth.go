@@ -23,8 +23,8 @@ type ghostKey struct {
 // ghostAudience is the audience Ghost checks, /\/?admin\/?$/, quoted as jsonwebtoken prints it.
 var ghostAudience = regexp.MustCompile(`^/?admin/?$`)
 
-// ghostAuthError is one way Ghost's Admin API refuses a request before any handler runs.
-type ghostAuthError struct {
+// ghostRefusal is one error answer of Ghost's Admin API.
+type ghostRefusal struct {
 	status          int
 	typ, code, text string
 	context         string
@@ -32,15 +32,15 @@ type ghostAuthError struct {
 
 // Every refusal below is one the real Ghost 5.130.6 gave (docs/providers.md, "Ghost"), with its text.
 var (
-	ghostNoAuth = ghostAuthError{status: http.StatusForbidden, typ: "NoPermissionError", text: "Authorization failed",
+	ghostNoAuth = ghostRefusal{status: http.StatusForbidden, typ: "NoPermissionError", text: "Authorization failed",
 		context: "Unable to determine the authenticated user or integration. Check that cookies are being passed through if using session authentication."}
-	ghostBadHeader = ghostAuthError{status: http.StatusUnauthorized, typ: "UnauthorizedError", code: "INVALID_AUTH_HEADER",
+	ghostBadHeader = ghostRefusal{status: http.StatusUnauthorized, typ: "UnauthorizedError", code: "INVALID_AUTH_HEADER",
 		text: `Authorization header format is "Authorization: Ghost [token]"`}
-	ghostNotAJWT    = ghostAuthError{status: http.StatusBadRequest, typ: "BadRequestError", code: "INVALID_JWT", text: "Invalid token"}
-	ghostMissingKid = ghostAuthError{status: http.StatusBadRequest, typ: "BadRequestError", code: "MISSING_ADMIN_API_KID", text: "Admin API kid missing."}
-	ghostUnknownKey = ghostAuthError{status: http.StatusUnauthorized, typ: "UnauthorizedError", code: "UNKNOWN_ADMIN_API_KEY", text: "Unknown Admin API Key"}
-	ghostInvalidJWT = func(why string) ghostAuthError {
-		return ghostAuthError{status: http.StatusUnauthorized, typ: "UnauthorizedError", code: "INVALID_JWT", text: "Invalid token: " + why}
+	ghostNotAJWT    = ghostRefusal{status: http.StatusBadRequest, typ: "BadRequestError", code: "INVALID_JWT", text: "Invalid token"}
+	ghostMissingKid = ghostRefusal{status: http.StatusBadRequest, typ: "BadRequestError", code: "MISSING_ADMIN_API_KID", text: "Admin API kid missing."}
+	ghostUnknownKey = ghostRefusal{status: http.StatusUnauthorized, typ: "UnauthorizedError", code: "UNKNOWN_ADMIN_API_KEY", text: "Unknown Admin API Key"}
+	ghostInvalidJWT = func(why string) ghostRefusal {
+		return ghostRefusal{status: http.StatusUnauthorized, typ: "UnauthorizedError", code: "INVALID_JWT", text: "Invalid token: " + why}
 	}
 	ghostJWTMaxAge   = 5 * time.Minute
 	ghostNotImplText = "The server does not support the functionality required to fulfill the request."
@@ -49,7 +49,7 @@ var (
 // authenticate checks the Authorization header the way Ghost's admin API key middleware does, in its
 // order: scheme, decodable token, kid, known key, then jsonwebtoken's checks (signature, exp, audience,
 // maxAge of iat). An absent header is 403, not 401.
-func (site *ghostSite) authenticate(r *http.Request, now time.Time) (*ghostKey, *ghostAuthError) {
+func (site *ghostSite) authenticate(r *http.Request, now time.Time) (*ghostKey, *ghostRefusal) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
 		return nil, &ghostNoAuth

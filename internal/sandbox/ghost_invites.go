@@ -42,11 +42,17 @@ func (g *Ghost) roles(rw http.ResponseWriter, r *http.Request, site *ghostSite) 
 	writeJSON(rw, http.StatusOK, map[string]any{"roles": roles})
 }
 
-// createInvite is POST /invites/ in Ghost's order: required fields, already a user (case-sensitive, as
-// Ghost compares), role exists and may be given by this key, valid address; then the old invite for the
-// email is deleted, the new one stored "pending", emailed, and marked "sent". Only the first entry of
-// "invites" is used, as Ghost does.
-func (g *Ghost) createInvite(rw http.ResponseWriter, r *http.Request, site *ghostSite, key *ghostKey, siteURL string, fault *Fault) {
+// cannotSave is the refusal Ghost gives for an invite it will not store: a generic message, the
+// specific one in context.
+func cannotSave(status int, typ, context string) *ghostRefusal {
+	msg := map[string]string{"ValidationError": "Validation error, cannot save invite.", "NotFoundError": "Resource not found error, cannot save invite.",
+		"NoPermissionError": "Permission error, cannot save invite."}[typ]
+	return &ghostRefusal{status: status, typ: typ, text: msg, context: context}
+}
+
+// readInviteRequest reads POST /invites/: only the first entry of "invites" is used, as Ghost does, and
+// role_id and email must be present (an empty role_id is "not found" later, as measured).
+func readInviteRequest(r *http.Request) (email, roleID string, refusal *ghostRefusal) {
 	body, err := readBody(r)
 	var req struct {
 		Invites []struct {
@@ -55,44 +61,54 @@ func (g *Ghost) createInvite(rw http.ResponseWriter, r *http.Request, site *ghos
 		} `json:"invites"`
 	}
 	if err != nil || json.Unmarshal(body, &req) != nil || len(req.Invites) == 0 {
-		writeGhostError(rw, http.StatusUnprocessableEntity, "ValidationError", "", "Validation error, cannot save invite.", "No root key ('invites') provided.")
-		return
+		return "", "", cannotSave(http.StatusUnprocessableEntity, "ValidationError", "No root key ('invites') provided.")
 	}
 	in := req.Invites[0]
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{{"role_id", in.RoleID}, {"email", in.Email}} {
-		if f.v == nil || (*f.v == "" && f.name == "email") {
-			writeGhostError(rw, http.StatusUnprocessableEntity, "ValidationError", "", "Validation error, cannot save invite.",
-				`Validation (FieldIsRequired) failed for ["`+f.name+`"]`)
-			return
-		}
+	switch {
+	case in.RoleID == nil:
+		return "", "", cannotSave(http.StatusUnprocessableEntity, "ValidationError", `Validation (FieldIsRequired) failed for ["role_id"]`)
+	case in.Email == nil || *in.Email == "":
+		return "", "", cannotSave(http.StatusUnprocessableEntity, "ValidationError", `Validation (FieldIsRequired) failed for ["email"]`)
 	}
-	email := *in.Email
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	st := g.store.sites[site.id]
+	return *in.Email, *in.RoleID, nil
+}
+
+// checkInvite applies Ghost's checks in its order: already a user (case-sensitive, as Ghost compares),
+// the role exists and this key may give it, the address is valid. Caller holds mu.
+func (g *Ghost) checkInvite(site *ghostSite, st *siteState, key *ghostKey, email, roleID string) (role string, refusal *ghostRefusal) {
 	if _, user := st.members[email]; user {
-		writeGhostError(rw, http.StatusUnprocessableEntity, "ValidationError", "", "Validation error, cannot save invite.", "User is already registered.")
-		return
+		return "", cannotSave(http.StatusUnprocessableEntity, "ValidationError", "User is already registered.")
 	}
-	role := ""
 	for name, id := range site.roleIDs {
-		if id == *in.RoleID {
+		if id == roleID {
 			role = name
 		}
 	}
 	switch {
 	case role == "": // an empty role_id too (measured)
-		writeGhostError(rw, http.StatusNotFound, "NotFoundError", "", "Resource not found error, cannot save invite.", "Role not found")
-		return
+		return "", cannotSave(http.StatusNotFound, "NotFoundError", "Role not found")
 	case role == "Owner" || (role == "Administrator" && !key.staff): // Owner: with either key kind (measured)
-		writeGhostError(rw, http.StatusForbidden, "NoPermissionError", "", "Permission error, cannot save invite.", "You do not have permission to add invites")
-		return
+		return "", cannotSave(http.StatusForbidden, "NoPermissionError", "You do not have permission to add invites")
 	case !fakeEmailRE.MatchString(strings.ToLower(email)):
-		writeGhostError(rw, http.StatusUnprocessableEntity, "ValidationError", "", "Validation error, cannot save invite.",
-			"Validation (isEmail) failed for email invites.email")
+		return "", cannotSave(http.StatusUnprocessableEntity, "ValidationError", "Validation (isEmail) failed for email invites.email")
+	}
+	return role, nil
+}
+
+// createInvite is POST /invites/: once the request passes Ghost's checks, the old invite for the email
+// is deleted, the new one stored "pending", emailed, and marked "sent".
+func (g *Ghost) createInvite(rw http.ResponseWriter, r *http.Request, site *ghostSite, key *ghostKey, siteURL string, fault *Fault) {
+	email, roleID, refusal := readInviteRequest(r)
+	if refusal != nil {
+		writeRefusal(rw, refusal)
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st := g.store.sites[site.id]
+	role, refusal := g.checkInvite(site, st, key, email, roleID)
+	if refusal != nil {
+		writeRefusal(rw, refusal)
 		return
 	}
 	replaced := false
@@ -260,8 +276,9 @@ func (g *Ghost) users(rw http.ResponseWriter, r *http.Request, site *ghostSite) 
 		emails = append(emails, e)
 	}
 	slices.SortFunc(emails, func(a, b string) int { return strings.Compare(site.userIDs[a], site.userIDs[b]) })
-	out := []any{}
-	for _, e := range emails[min((page-1)*limit, len(emails)):min(page*limit, len(emails))] {
+	shown := emails[min((page-1)*limit, len(emails)):min(page*limit, len(emails))]
+	out := make([]any, 0, len(shown))
+	for _, e := range shown {
 		if site.userIDs[e] == "" {
 			site.userIDs[e] = fmt.Sprintf("6b0e8e9f%016x", len(site.userIDs)+1)
 		}
@@ -287,7 +304,8 @@ func (g *Ghost) acceptInvitation(rw http.ResponseWriter, r *http.Request) {
 		} `json:"invitation"`
 	}
 	if json.Unmarshal(body, &req) != nil || len(req.Invitation) == 0 {
-		writeGhostError(rw, http.StatusUnprocessableEntity, "ValidationError", "", "Validation error, cannot accept invitation.", "No root key ('invitation') provided.")
+		writeGhostError(rw, http.StatusUnprocessableEntity, "ValidationError", "", "Validation error, cannot accept invitation.",
+			"No root key ('invitation') provided.")
 		return
 	}
 	in := req.Invitation[0]

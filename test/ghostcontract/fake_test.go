@@ -48,8 +48,9 @@ func (f *fakeTarget) InterruptBeforeMail(_ *testing.T, send func()) []Mail {
 	f.fake.Faults().Add(sandbox.Fault{Op: sandbox.OpInvite, DieBeforeMail: true, Times: 1})
 	before := len(f.fake.Snapshot().Invites)
 	send()
-	var out []Mail
-	for _, inv := range f.fake.Snapshot().Invites[before:] {
+	added := f.fake.Snapshot().Invites[before:]
+	out := make([]Mail, 0, len(added))
+	for _, inv := range added {
 		out = append(out, Mail{To: inv.Email, Token: inv.Token})
 	}
 	return out

@@ -23,8 +23,9 @@ func (r *realTarget) StaffKey() string       { return r.env.Site.StaffKey }
 func (r *realTarget) IntegrationKey() string { return r.env.Site.IntegrationKey }
 
 func (r *realTarget) Mails(_ *testing.T, addr string) []Mail {
-	var out []Mail
-	for _, m := range r.env.Sink.MailsTo(addr) {
+	mails := r.env.Sink.MailsTo(addr)
+	out := make([]Mail, 0, len(mails))
+	for _, m := range mails {
 		out = append(out, Mail{To: addr, Subject: m.Subject, Token: m.Token})
 	}
 	return out

@@ -137,7 +137,7 @@ func (g *Instance) Start() error {
 	}()
 	g.cmd, g.done, g.log = cmd, done, logf
 	if err := waitReady(g.URL, g.opts.StartTimeout, done); err != nil {
-		g.killLocked()
+		_ = g.killLocked()
 		return fmt.Errorf("%w (log: %s)", err, filepath.Join(g.opts.Dir, "ghost.log"))
 	}
 	return nil

@@ -37,7 +37,7 @@ const (
 const testSite = "http://blog.example.com"
 
 // ghostServer answers roles from bodyRoles and every other request with status and body.
-func ghostServer(t *testing.T, status int, body string, header ...string) (*Provider, *httptest.Server) {
+func ghostServer(t *testing.T, status int, body string, header ...string) *Provider {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -52,7 +52,7 @@ func ghostServer(t *testing.T, status int, body string, header ...string) (*Prov
 		_, _ = w.Write([]byte(body))
 	}))
 	t.Cleanup(srv.Close)
-	return newProvider(t, srv.URL, true), srv
+	return newProvider(t, srv.URL, true)
 }
 
 func newProvider(t *testing.T, base string, staff bool) *Provider {
@@ -106,7 +106,7 @@ func TestSendMapsEveryErrorShape(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p, _ := ghostServer(t, tc.status, tc.body, tc.header...)
+			p := ghostServer(t, tc.status, tc.body, tc.header...)
 			out, err := p.Send(context.Background(), author)
 			if tc.perEmail {
 				if err != nil || len(out) != 1 {
@@ -136,7 +136,7 @@ func TestSendMapsEveryErrorShape(t *testing.T) {
 
 func TestMailFailureIsUndelivered(t *testing.T) {
 	t.Parallel()
-	p, _ := ghostServer(t, 500, bodyEmailError)
+	p := ghostServer(t, 500, bodyEmailError)
 	out, err := p.Send(context.Background(), author)
 	var u *provider.UndeliveredError
 	if err != nil || !errors.As(out[0].Err, &u) || !strings.Contains(u.Message, "ECONNREFUSED") {
@@ -159,10 +159,9 @@ func TestTheCredentialNeverLeaks(t *testing.T) {
 		p := newProvider(t, srv.URL, true)
 		ctx := context.Background()
 		_, sendErr := p.Send(ctx, author)
-		errs := []error{sendErr, p.Revoke(ctx, testSite, "x"), p.Verify(ctx)}
 		_, obsErr := p.Observe(ctx, testSite, nil)
 		_, resendErr := p.Resend(ctx, provider.ResendRequest{Site: testSite, InviteID: "x"})
-		errs = append(errs, obsErr, resendErr)
+		errs := []error{sendErr, p.Revoke(ctx, testSite, "x"), p.Verify(ctx), obsErr, resendErr}
 		srv.Close()
 		for _, err := range errs {
 			if err == nil {

@@ -39,7 +39,7 @@ func NewProvider(cfg provider.Config) (*Provider, error) {
 	return &Provider{client: c, staff: cfg.StaffToken, now: time.Now, roles: map[string][]Role{}}, nil
 }
 
-// Capabilities: one invite per call; pending invites are listed and revoked with a staff token only.
+// Capabilities reports one invite per call; pending invites are listed and revoked with a staff token only.
 func (p *Provider) Capabilities() provider.Capabilities {
 	return provider.Capabilities{BatchSize: BatchSize, ListsPending: p.staff, Revokes: p.staff}
 }

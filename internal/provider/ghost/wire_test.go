@@ -37,9 +37,14 @@ func TestRequestsMatchTheWireFormat(t *testing.T) {
 				return err
 			},
 			"GET /blog/ghost/api/admin/invites/?filter=email%3A%5B%27ada%40example.com%27%2C%27o%5C%27neil%40example.com%27%5D&limit=100&page=1 HTTP/1.1", ""},
-		{"read", bodyCreated, func(c *Client, s string) error { _, err := c.GetInvite(context.Background(), s, "6b0e8e5e3c05b74a4ac611cd"); return err },
+		{"read", bodyCreated, func(c *Client, s string) error {
+			_, err := c.GetInvite(context.Background(), s, "6b0e8e5e3c05b74a4ac611cd")
+			return err
+		},
 			"GET /blog/ghost/api/admin/invites/6b0e8e5e3c05b74a4ac611cd/ HTTP/1.1", ""},
-		{"delete", ``, func(c *Client, s string) error { return c.DeleteInvite(context.Background(), s, "6b0e8e5e3c05b74a4ac611cd") },
+		{"delete", ``, func(c *Client, s string) error {
+			return c.DeleteInvite(context.Background(), s, "6b0e8e5e3c05b74a4ac611cd")
+		},
 			"DELETE /blog/ghost/api/admin/invites/6b0e8e5e3c05b74a4ac611cd/ HTTP/1.1", ""},
 		{"users", `{"users":[],"meta":{"pagination":{"next":null}}}`,
 			func(c *Client, s string) error { _, err := c.ListUsers(context.Background(), s, ""); return err },
