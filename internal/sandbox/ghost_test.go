@@ -119,3 +119,25 @@ func TestGhostFaults(t *testing.T) {
 		t.Fatalf("a 500 to a list is transient: %v", err)
 	}
 }
+
+func TestParseConfigChecksGhostSites(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		yaml string
+		ok   bool
+	}{
+		{"a complete site", `ghost: {sites: [{title: T, owner: {name: O, email: o@example.com}, staffKeys: ["` + strings.Repeat("a", 24) + ":" + strings.Repeat("b", 64) + `"]}]}`, true},
+		{"no title", `ghost: {sites: [{owner: {name: O, email: o@example.com}, staffKeys: ["` + strings.Repeat("a", 24) + ":" + strings.Repeat("b", 64) + `"]}]}`, false},
+		{"no key", `ghost: {sites: [{title: T, owner: {name: O, email: o@example.com}}]}`, false},
+		{"a malformed key", `ghost: {sites: [{title: T, owner: {name: O, email: o@example.com}, integrationKeys: ["nope"]}]}`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := sandbox.ParseConfig([]byte(tc.yaml)); (err == nil) != tc.ok {
+				t.Fatalf("ParseConfig: %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
