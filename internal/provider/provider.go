@@ -141,7 +141,8 @@ type Client interface {
 	Send(ctx context.Context, b Batch) ([]Outcome, error)
 
 	// Observe reports what the provider shows about a site's invites: WordPress.com lists pending and
-	// accepted invites; Wix lists accepted contributors only. Lookup names emails the caller needs news
+	// accepted invites; Wix lists accepted contributors only; Ghost lists its users (accepted) and, with a
+	// staff token, its invites (pending, expired, and undelivered ones that were stored but never emailed). Lookup names emails the caller needs news
 	// of even if the listing does not show them (WordPress.com then searches the site's members for each,
 	// one request per email, so keep it short); Wix ignores it. Idempotent; an email absent from the
 	// result is one the provider does not show.
