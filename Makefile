@@ -130,6 +130,16 @@ endef
 demo: ## Run the operator end to end locally: control plane, sandbox providers, manager, samples (Ctrl-C stops; DEMO_EXIT=1 exits when Ready).
 	hack/demo.sh
 
+##@ Ghost (a real provider server, run here)
+
+.PHONY: ghost
+ghost: ## Install Ghost 5.130.6 from npm into bin/ghost (pinned, cached: a second run costs nothing).
+	@hack/ghost/install.sh >/dev/null
+
+.PHONY: test-ghost
+test-ghost: ghost ## Run the Ghost contract suite against a real Ghost and SMTP sink (started and stopped by the tests).
+	GHOST_INSTALL="$$(hack/ghost/install.sh)" go test -count=1 -v -timeout 20m ./test/ghostcontract ./test/ghostenv
+
 ##@ Scale and chaos
 
 .PHONY: bench

@@ -1,4 +1,4 @@
-// Command sandbox serves fake Wix and WordPress.com APIs on loopback ports, seeded from a small YAML file,
+// Command sandbox serves fake Wix, WordPress.com and Ghost APIs on loopback ports, seeded from a small YAML file,
 // with a page that lists every invite they received. `make demo` runs it; so can you:
 //
 //	go run ./cmd/sandbox --fault-rate 0.1
@@ -32,7 +32,8 @@ func run(args []string) error {
 	configPath := fs.String("config", "", "Seed YAML (sites, roles, members, credentials); default: the built-in demo seed.")
 	wixAddr := fs.String("wix-addr", "127.0.0.1:9101", "Loopback address of the fake Wix API.")
 	wpAddr := fs.String("wordpress-addr", "127.0.0.1:9102", "Loopback address of the fake WordPress.com API.")
-	pageAddr := fs.String("page-addr", "127.0.0.1:9100", "Loopback address of the page listing both fakes' invites.")
+	ghostAddr := fs.String("ghost-addr", "127.0.0.1:9103", "Loopback address of the fake Ghost sites (site URLs: this address plus each site's path).")
+	pageAddr := fs.String("page-addr", "127.0.0.1:9100", "Loopback address of the page listing every fake's invites.")
 	latency := fs.Duration("latency", 0, "Delay added to every answer, e.g. 20ms.")
 	faultRate := fs.Float64("fault-rate", 0, "Chance (0..1) that a request gets an injected fault.")
 	faultKinds := fs.String("fault-kinds", "5xx,429,drop", "Faults to inject: 5xx, 429, drop (accept-then-drop).")
@@ -54,8 +55,9 @@ func run(args []string) error {
 	}
 	wix := sandbox.NewWix(sandbox.WixOptions{Sites: cfg.Wix.Sites, APIKeys: cfg.Wix.APIKeys, Latency: *latency})
 	wp := sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens, Latency: *latency})
+	gh := sandbox.NewGhost(sandbox.GhostOptions{Sites: cfg.Ghost.Sites, Latency: *latency})
 	if *faultRate > 0 {
-		for i, f := range []*sandbox.Faults{wix.Faults(), wp.Faults()} {
+		for i, f := range []*sandbox.Faults{wix.Faults(), wp.Faults(), gh.Faults()} {
 			f.SetRandom(&sandbox.RandomFaults{Rate: *faultRate, Kinds: strings.Split(*faultKinds, ","), RetryAfter: *retryAfter,
 				Seed: *seed + uint64(i)})
 		}
@@ -65,10 +67,10 @@ func run(args []string) error {
 			http.NotFound(w, r)
 			return
 		}
-		sandbox.RenderPage(w, wix.Snapshot(), wp.Snapshot())
+		sandbox.RenderPage(w, wix.Snapshot(), wp.Snapshot(), gh.Snapshot())
 	})
 
-	servers := map[string]http.Handler{*wixAddr: wix, *wpAddr: wp, *pageAddr: page}
+	servers := map[string]http.Handler{*wixAddr: wix, *wpAddr: wp, *ghostAddr: gh, *pageAddr: page}
 	listeners := map[string]net.Listener{}
 	for addr := range servers {
 		if err := loopbackOnly(addr); err != nil {
@@ -82,6 +84,9 @@ func run(args []string) error {
 	}
 	fmt.Printf("sandbox Wix API:           http://%s\n", listeners[*wixAddr].Addr())
 	fmt.Printf("sandbox WordPress.com API: http://%s\n", listeners[*wpAddr].Addr())
+	for _, site := range cfg.Ghost.Sites {
+		fmt.Printf("sandbox Ghost site:        http://%s%s (%s)\n", listeners[*ghostAddr].Addr(), site.Path, site.Title)
+	}
 	fmt.Printf("sandbox page:              http://%s/\n", listeners[*pageAddr].Addr())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -108,8 +108,16 @@ func permanent(c call, f ledger.Failure, err error) outcome {
 }
 
 func transientReason(err error) string {
-	var te *provider.TransientError
-	if errors.As(err, &te) && te.StatusCode == 429 {
+	var (
+		te *provider.TransientError
+		ue *provider.UndeliveredError
+	)
+	switch {
+	case errors.As(err, &ue):
+		// Stored but never emailed (Ghost's mail step failed): nobody has a link, and sending again
+		// replaces the stored invite and emails it once.
+		return provider.ReasonUndelivered
+	case errors.As(err, &te) && te.StatusCode == 429:
 		return invv1.FailureRateLimited
 	}
 	return invv1.FailureProviderUnavailable

@@ -50,6 +50,8 @@ func TestOutcomeOfMapsEveryErrorOnce(t *testing.T) {
 			wantFailure: invv1.FailureProviderUnavailable + " true", wantRetry: 30 * time.Second},
 		{name: "429 on a look is Retrying with the hold", call: callObserve, err: limited,
 			wantCond: "Reconciling " + invv1.ReasonRetrying, wantRetry: 7 * time.Second, wantHold: 7 * time.Second},
+		{name: "a stored invite whose email was not sent is retried", call: callSend, err: &provider.UndeliveredError{Code: "EmailError", Message: "ECONNREFUSED"},
+			wantFailure: provider.ReasonUndelivered + " true", wantRetry: 30 * time.Second},
 		{name: "an error of no provider type is transient", call: callObserve, err: context.DeadlineExceeded,
 			wantCond: "Reconciling " + invv1.ReasonRetrying, wantRetry: 30 * time.Second},
 		{name: "a lost answer to a send waits for the send deadline", call: callSend, err: lost,

@@ -84,9 +84,9 @@ func (f *fakeProvider) Observe(context.Context, string, []string) ([]provider.Ob
 
 func (f *fakeProvider) Revoke(context.Context, string, string) error { f.record("revoke"); return nil }
 
-func (f *fakeProvider) Resend(_ context.Context, _, id, _ string) (provider.Resent, error) {
+func (f *fakeProvider) Resend(_ context.Context, r provider.ResendRequest) (provider.Resent, error) {
 	f.record("resend")
-	return provider.Resent{InviteID: id}, nil
+	return provider.Resent{InviteID: r.InviteID}, nil
 }
 
 func (f *fakeProvider) Verify(context.Context) error { return nil }

@@ -6,6 +6,7 @@ import (
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/ledger"
+	"github.com/siteops/invitation-operator/internal/provider"
 )
 
 // resendOnRequest resends every pending or lapsed invite once per new resend token. The token is recorded
@@ -36,7 +37,8 @@ func (r *SiteInvitationReconciler) resendOnRequest(ctx context.Context, p *pass)
 			failed = append(failed, s.Email)
 			continue
 		}
-		resent, err := p.h.Client.Resend(ctx, p.obj.Spec.Site, s.InviteID, language)
+		resent, err := p.h.Client.Resend(ctx, provider.ResendRequest{Site: p.obj.Spec.Site, InviteID: s.InviteID, Email: s.Email,
+			Roles: s.Roles, Language: language})
 		if err != nil {
 			outcomeOf(callResend, err, r.timing()).apply(p.h)
 			failed = append(failed, s.Email)

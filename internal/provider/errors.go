@@ -33,6 +33,13 @@ const (
 	ReasonBlocked       = "InvitesBlocked"
 	ReasonSiteNotFound  = "SiteNotFound"
 	ReasonRejected      = "Rejected"
+	// ReasonRoleNotAllowed: the role exists but this credential may not invite people with it (a Ghost
+	// integration key and Administrator; an Editor's staff token and Editor).
+	ReasonRoleNotAllowed = "RoleNotAllowed"
+	// ReasonKeyTypeMismatch: the credential is another kind of key than the provider object declares.
+	ReasonKeyTypeMismatch = "KeyTypeMismatch"
+	// ReasonUndelivered labels an *UndeliveredError in status.failed.
+	ReasonUndelivered = "EmailNotDelivered"
 )
 
 // PermanentError is a rejection that repeats until the input changes: for one email (per-invitee errors)
@@ -105,6 +112,22 @@ func (e *OutcomeUnknownError) Error() string {
 
 func (e *OutcomeUnknownError) Unwrap() error { return e.Cause }
 
+// UndeliveredError means the provider stored the invite but could not email it: Ghost answers 500
+// EmailError when its mail server refuses, and keeps the invite (status "pending", which its accept
+// endpoint refuses). Nobody received a link, and a new Send for the email replaces the stored invite and
+// emails it, so Classify calls it transient: retrying is what fixes it. Only providers whose create
+// replaces an earlier invite for the same email return it.
+type UndeliveredError struct {
+	// Code is the provider's error type (EmailError).
+	Code string
+	// Message is the provider's text (the mail server's complaint), without credentials.
+	Message string
+}
+
+func (e *UndeliveredError) Error() string {
+	return fmt.Sprintf("%s: the invite is stored but its email was not sent (%s): %s", ReasonUndelivered, e.Code, e.Message)
+}
+
 // NotFoundError means the provider does not know the invite (or site) named.
 type NotFoundError struct {
 	What    string
@@ -126,6 +149,7 @@ func Classify(err error) Kind {
 		cred    *CredentialError
 		unknown *OutcomeUnknownError
 		nf      *NotFoundError
+		undeliv *UndeliveredError
 	)
 	switch {
 	case err == nil:
@@ -138,6 +162,8 @@ func Classify(err error) Kind {
 		return KindPermanent
 	case errors.As(err, &nf):
 		return KindNotFound
+	case errors.As(err, &undeliv):
+		return KindTransient
 	case errors.As(err, &trans):
 		return KindTransient
 	}

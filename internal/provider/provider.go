@@ -1,5 +1,5 @@
 // Package provider defines what the controller needs from a site builder's invite API, and nothing
-// provider-specific. Each provider (wix, wordpress) is a package beside this one; the providers package
+// provider-specific. Each provider (wix, wordpress, ghost) is a package beside this one; the providers package
 // builds them; tests inject fakes or point the real clients at the sandbox servers.
 package provider
 
@@ -23,11 +23,11 @@ const (
 
 // Batch is one invite request: the same roles and options for every email in it.
 type Batch struct {
-	// Site is the provider's site identifier (Wix site GUID, WordPress.com blog ID or domain).
+	// Site is the provider's site identifier (Wix site GUID, WordPress.com blog ID or domain, Ghost site URL).
 	Site string
 	// Emails are lowercase addresses, at most Capabilities().BatchSize of them.
 	Emails []string
-	// Roles are role names (WordPress.com: exactly one) or role IDs (Wix).
+	// Roles are role names (WordPress.com: exactly one; Ghost: exactly one, e.g. "Author") or role IDs (Wix).
 	Roles []string
 	// Message is appended to the invitation email where the provider supports it (WordPress.com).
 	Message string
@@ -51,7 +51,8 @@ type Outcome struct {
 	// zero when unknown.
 	ExpiresAt time.Time
 	// Err is nil when the invite was sent; otherwise a *PermanentError (this email will not be invited as
-	// it stands) or an *OutcomeUnknownError (the provider did not say; see Client.Send).
+	// it stands), an *OutcomeUnknownError (the provider did not say; see Client.Send) or an
+	// *UndeliveredError (the invite is stored but was not emailed; InviteID may be empty).
 	Err error
 }
 
@@ -64,6 +65,10 @@ const (
 	Accepted State = "Accepted"
 	Expired  State = "Expired"
 	Revoked  State = "Revoked"
+	// Undelivered is an invite the provider stores but never emailed (Ghost's status "pending": its mail
+	// step failed or was cut short), so the person has no working link: it does not count as invited, and a
+	// new Send replaces it.
+	Undelivered State = "Undelivered"
 )
 
 // Observation is what the provider shows about one email on a site.
@@ -74,6 +79,18 @@ type Observation struct {
 	Roles    []string
 	// ExpiresAt is when a pending invite lapses, when the provider shows it; zero when unknown.
 	ExpiresAt time.Time
+}
+
+// ResendRequest names the invite to email again. Email and Roles are what the caller recorded when it was
+// sent: Ghost has no resend call and re-creates the invite, which needs both, and an integration key cannot
+// read them back from the invite.
+type ResendRequest struct {
+	Site     string
+	InviteID string
+	Email    string
+	Roles    []string
+	// Language is the email's language where the provider takes one (Wix).
+	Language string
 }
 
 // Resent is an invite after Resend: some providers (Ghost) replace the invite, so its key and expiry change.
@@ -124,7 +141,8 @@ type Client interface {
 	Send(ctx context.Context, b Batch) ([]Outcome, error)
 
 	// Observe reports what the provider shows about a site's invites: WordPress.com lists pending and
-	// accepted invites; Wix lists accepted contributors only. Lookup names emails the caller needs news
+	// accepted invites; Wix lists accepted contributors only; Ghost lists its users (accepted) and, with a
+	// staff token, its invites (pending, expired, and undelivered ones that were stored but never emailed). Lookup names emails the caller needs news
 	// of even if the listing does not show them (WordPress.com then searches the site's members for each,
 	// one request per email, so keep it short); Wix ignores it. Idempotent; an email absent from the
 	// result is one the provider does not show.
@@ -137,7 +155,7 @@ type Client interface {
 	// Resend sends the email of an existing invite again (also after it expired). Not idempotent: each
 	// call is one more email, so the caller acts on the resend annotation once per token. It returns the
 	// invite as it stands afterwards: a provider that replaces the invite (Ghost) gives a new key and expiry.
-	Resend(ctx context.Context, site, inviteID, language string) (Resent, error)
+	Resend(ctx context.Context, r ResendRequest) (Resent, error)
 
 	// Verify makes the cheapest authenticated read the provider offers to prove the credential works.
 	// It returns ErrNotVerifiable when the provider offers none for this configuration.
@@ -147,7 +165,8 @@ type Client interface {
 // Config is what the providers package needs to build a Client.
 type Config struct {
 	Type Type
-	// Credential is the Wix API key or the WordPress.com OAuth2 token.
+	// Credential is the Wix API key, the WordPress.com OAuth2 token, or the Ghost key
+	// ("<24-hex id>:<64-hex secret>", an integration's Admin API key or a staff access token).
 	Credential string
 	// AccountID is the Wix account GUID (optional).
 	AccountID string

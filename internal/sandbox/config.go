@@ -7,7 +7,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Config seeds both fakes: the sites they know and the credentials they accept.
+// Config seeds the fakes: the sites they know and the credentials they accept.
 type Config struct {
 	Wix struct {
 		APIKeys []Credential `json:"apiKeys"`
@@ -17,6 +17,9 @@ type Config struct {
 		Tokens []Credential `json:"tokens"`
 		Sites  []Site       `json:"sites"`
 	} `json:"wordpress"`
+	Ghost struct {
+		Sites []GhostSite `json:"sites"`
+	} `json:"ghost"`
 }
 
 //go:embed default.yaml
@@ -40,6 +43,16 @@ func ParseConfig(b []byte) (Config, error) {
 	for _, s := range append(append([]Site{}, c.Wix.Sites...), c.WordPress.Sites...) {
 		if s.ID == "" || len(s.Roles) == 0 {
 			return c, fmt.Errorf("sandbox config: site %q needs an id and at least one role", s.ID)
+		}
+	}
+	for _, s := range c.Ghost.Sites {
+		if s.Title == "" || s.Owner.Email == "" || len(s.StaffKeys)+len(s.IntegrationKeys) == 0 {
+			return c, fmt.Errorf("sandbox config: Ghost site %q needs a title, an owner and at least one key", s.Path)
+		}
+		for _, k := range append(append([]string{}, s.StaffKeys...), s.IntegrationKeys...) {
+			if _, _, ok := parseGhostKey(k, false); !ok {
+				return c, fmt.Errorf("sandbox config: Ghost site %q: a key is not <24-hex id>:<64-hex secret>", s.Path)
+			}
 		}
 	}
 	return c, nil

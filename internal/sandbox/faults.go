@@ -36,6 +36,16 @@ type Fault struct {
 	// AcceptThenDrop applies the request (the invite is stored and its email counted), then closes the
 	// connection without answering: the case that proves idempotency.
 	AcceptThenDrop bool
+	// MailDown stores a Ghost invite without emailing it and answers 500 EmailError, as Ghost does when
+	// its mail server refuses; nothing is delivered.
+	MailDown bool
+	// DieBeforeMail stores a Ghost invite and drops the connection before the mail step: Ghost killed
+	// between its insert and its SMTP transaction. The invite stays "pending"; nothing is delivered.
+	DieBeforeMail bool
+	// DieAfterMail emails a Ghost invite and drops the connection before the invite is marked sent: Ghost
+	// killed while its mail server held a message it then delivered anyway. The email is in the ledger,
+	// the invite stays "pending", and its link does not accept.
+	DieAfterMail bool
 	// InviteeErrors fails these emails inside an otherwise successful invite request, with this code
 	// (WordPress.com) or by listing them in failedEmails (Wix).
 	InviteeErrors map[string]string

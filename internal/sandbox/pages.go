@@ -30,9 +30,18 @@ func (discard) Header() http.Header         { return http.Header{} }
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
 func (discard) WriteHeader(int)             {}
 
+// sandboxActions are "the person clicked the link" and "the invite lapsed" of one fake.
+type sandboxActions interface {
+	sandboxAccept(site, email string) error
+	sandboxExpire(site, email string) error
+}
+
+func (s *store) sandboxAccept(site, email string) error { return s.Accept(site, email) }
+func (s *store) sandboxExpire(site, email string) error { return s.Expire(site, email) }
+
 // registerSandboxRoutes adds the test-side endpoints every fake serves beside its API: the page, the
-// state as JSON, and "the person clicked the link" / "the invite lapsed".
-func registerSandboxRoutes(mux *http.ServeMux, s *store) {
+// state as JSON, and "the person clicked the link" / "the invite lapsed" (through acts).
+func registerSandboxRoutes(mux *http.ServeMux, s *store, acts sandboxActions) {
 	mux.HandleFunc("GET /{$}", func(rw http.ResponseWriter, _ *http.Request) {
 		RenderPage(rw, s.Snapshot())
 	})
@@ -40,10 +49,10 @@ func registerSandboxRoutes(mux *http.ServeMux, s *store) {
 		writeJSON(rw, http.StatusOK, s.Snapshot())
 	})
 	mux.HandleFunc("POST /_sandbox/accept", func(rw http.ResponseWriter, r *http.Request) {
-		answer(rw, s.Accept(r.FormValue("site"), r.FormValue("email")))
+		answer(rw, acts.sandboxAccept(r.FormValue("site"), r.FormValue("email")))
 	})
 	mux.HandleFunc("POST /_sandbox/expire", func(rw http.ResponseWriter, r *http.Request) {
-		answer(rw, s.Expire(r.FormValue("site"), r.FormValue("email")))
+		answer(rw, acts.sandboxExpire(r.FormValue("site"), r.FormValue("email")))
 	})
 }
 
@@ -76,8 +85,13 @@ Calls: {{range $op, $n := .Calls}}{{$op}}={{$n}} {{end}}</p>
 <h2>Invites</h2>
 <table><tr><th>id</th><th>site</th><th>email</th><th>roles</th><th>state</th><th>emails sent</th><th>created</th></tr>
 {{range .Invites}}<tr><td>{{.ID}}</td><td>{{.Site}}</td><td>{{.Email}}</td><td>{{range .Roles}}{{.}} {{end}}</td>
-<td>{{.State}}</td><td>{{.Emails}}</td><td>{{.Created.Format "15:04:05"}}</td></tr>{{end}}
+<td>{{.State}}{{if .Undelivered}} (stored, never emailed){{end}}</td><td>{{.Emails}}</td><td>{{.Created.Format "15:04:05"}}</td></tr>{{end}}
 </table>
+{{$links := false}}{{range .Ledger}}{{if .Link}}{{$links = true}}{{end}}{{end}}
+{{if $links}}<h2>Invitation emails</h2>
+<table><tr><th>to</th><th>kind</th><th>subject</th><th>invite link (its token accepts)</th></tr>
+{{range .Ledger}}<tr><td>{{.Email}}</td><td>{{.Kind}}</td><td>{{.Subject}}</td><td><code>{{.Link}}</code></td></tr>{{end}}
+</table>{{end}}
 {{end}}
 <p>The same as JSON: <code>/_sandbox/state</code>.</p>
 </body></html>`))

@@ -24,6 +24,8 @@ const (
 	StateAccepted InviteState = "accepted"
 	StateRevoked  InviteState = "revoked"
 	StateExpired  InviteState = "expired"
+	// StateReplaced is a Ghost invite deleted by a newer invite for the same email.
+	StateReplaced InviteState = "replaced"
 )
 
 // Invite is one invite a fake received.
@@ -36,6 +38,12 @@ type Invite struct {
 	Created time.Time   `json:"created"`
 	// Emails counts the invitation emails this invite caused (1 + resends).
 	Emails int `json:"emails"`
+	// Token is the accept token of a Ghost invite (sent by email only).
+	Token string `json:"token,omitempty"`
+	// Expires is when a Ghost invite lapses.
+	Expires time.Time `json:"expires,omitzero"`
+	// Undelivered marks a Ghost invite stored but never emailed (Ghost's status "pending").
+	Undelivered bool `json:"undelivered,omitempty"`
 }
 
 // DeliveryKind tells a first invitation email from a deliberate resend.
@@ -54,6 +62,11 @@ type Delivery struct {
 	Kind     DeliveryKind `json:"kind"`
 	InviteID string       `json:"inviteID"`
 	At       time.Time    `json:"at"`
+	// Token, Link and Subject are what a Ghost invitation email carries: the link's token is what the
+	// person sends to accept.
+	Token   string `json:"token,omitempty"`
+	Link    string `json:"link,omitempty"`
+	Subject string `json:"subject,omitempty"`
 }
 
 // Site is a website a fake knows: its roles and the people who are already members.
@@ -119,7 +132,7 @@ func newStore(provider, idFormat string, sites []Site, creds []Credential) *stor
 		s.credentials[c.Secret] = c
 	}
 	s.mux = http.NewServeMux()
-	registerSandboxRoutes(s.mux, s)
+	registerSandboxRoutes(s.mux, s, s)
 	return s
 }
 
@@ -181,12 +194,18 @@ func (s *store) CallLog() []Call {
 
 // invite creates a pending invite and records its email in the ledger. Caller holds mu.
 func (s *store) invite(site *siteState, email string, roles []string) *Invite {
+	inv := s.addInvite(site, email, roles)
+	s.ledger = append(s.ledger, Delivery{Site: site.ID, Email: email, Kind: DeliveryInvite, InviteID: inv.ID, At: inv.Created})
+	return inv
+}
+
+// addInvite creates a pending invite without emailing it (Ghost mails in a later step). Caller holds mu.
+func (s *store) addInvite(site *siteState, email string, roles []string) *Invite {
 	s.seq++
 	inv := &Invite{ID: fmt.Sprintf(s.idFormat, s.seq), Site: site.ID, Email: email, Roles: slices.Clone(roles),
 		State: StatePending, Created: s.now().UTC(), Emails: 1}
 	s.invites = append(s.invites, inv)
 	s.byID[inv.ID] = inv
-	s.ledger = append(s.ledger, Delivery{Site: site.ID, Email: email, Kind: DeliveryInvite, InviteID: inv.ID, At: inv.Created})
 	return inv
 }
 

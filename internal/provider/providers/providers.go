@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/siteops/invitation-operator/internal/provider"
+	"github.com/siteops/invitation-operator/internal/provider/ghost"
 	"github.com/siteops/invitation-operator/internal/provider/wix"
 	"github.com/siteops/invitation-operator/internal/provider/wordpress"
 )
@@ -17,6 +18,8 @@ func New(cfg provider.Config) (provider.Client, error) {
 		return wix.NewProvider(cfg)
 	case provider.WordPress:
 		return wordpress.NewProvider(cfg)
+	case provider.Ghost:
+		return ghost.NewProvider(cfg)
 	}
 	return nil, fmt.Errorf("unknown provider type %q", cfg.Type)
 }

@@ -114,12 +114,12 @@ func (p *Provider) Revoke(ctx context.Context, site, inviteID string) error {
 }
 
 // Resend emails an invite again.
-func (p *Provider) Resend(ctx context.Context, site, inviteID, language string) (provider.Resent, error) {
-	inv, err := p.client.ResendInvite(ctx, site, inviteID, language)
+func (p *Provider) Resend(ctx context.Context, r provider.ResendRequest) (provider.Resent, error) {
+	inv, err := p.client.ResendInvite(ctx, r.Site, r.InviteID, r.Language)
 	if err != nil {
 		return provider.Resent{}, err
 	}
-	return provider.Resent{InviteID: cmp.Or(inv.ID, inviteID), ExpiresAt: parseTime(inv.ExpirationDate)}, nil
+	return provider.Resent{InviteID: cmp.Or(inv.ID, r.InviteID), ExpiresAt: parseTime(inv.ExpirationDate)}, nil
 }
 
 // parseTime reads one of Wix's RFC 3339 timestamps; an absent or unreadable one is zero (unknown).

@@ -156,7 +156,7 @@ func TestAgainstTheSandbox(t *testing.T) {
 		t.Fatalf("observe after acceptance: %+v", obs)
 	}
 
-	resent, err := p.Resend(ctx, testSite, out[2].InviteID, "fr")
+	resent, err := p.Resend(ctx, provider.ResendRequest{Site: testSite, InviteID: out[2].InviteID, Email: out[2].Email, Language: "fr"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,8 +143,8 @@ func (p *Provider) Revoke(ctx context.Context, site, inviteID string) error {
 }
 
 // Resend emails an invite again.
-func (p *Provider) Resend(ctx context.Context, site, inviteID, _ string) (provider.Resent, error) {
-	return provider.Resent{InviteID: inviteID}, p.client.ResendInvite(ctx, site, inviteID)
+func (p *Provider) Resend(ctx context.Context, r provider.ResendRequest) (provider.Resent, error) {
+	return provider.Resent{InviteID: r.InviteID}, p.client.ResendInvite(ctx, r.Site, r.InviteID)
 }
 
 // Verify reads /me with the token.

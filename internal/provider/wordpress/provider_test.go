@@ -205,7 +205,7 @@ func TestAgainstTheSandbox(t *testing.T) {
 			if err := fake.Accept(site, "ada@example.com"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := p.Resend(ctx, site, got["grace@example.com"].InviteID, ""); err != nil {
+			if _, err := p.Resend(ctx, provider.ResendRequest{Site: site, InviteID: got["grace@example.com"].InviteID, Email: "grace@example.com", Roles: []string{"author"}}); err != nil {
 				t.Fatal(err)
 			}
 			if err := p.Revoke(ctx, site, got["grace@example.com"].InviteID); err != nil {
