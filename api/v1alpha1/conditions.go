@@ -31,6 +31,22 @@ const (
 	// ReasonOutcomeUnknown is also a status.failed[].reason: a send that may or may not have reached the
 	// provider. Only a retry request sends it again: a second email is worse than a visible question.
 	ReasonOutcomeUnknown = "OutcomeUnknown"
+	// ReasonNotAllowed: the SiteInvitation asks for something its provider's policy does not allow (a
+	// site, a role, more emails than allowed); as a status.failed[].reason, an email outside the policy's
+	// email domains. Nothing outside the policy is sent.
+	ReasonNotAllowed = "NotAllowed"
+	// ReasonSecretNamespaceNotAllowed: a ClusterInvitationProvider names a Secret outside the operator's
+	// cluster resource namespace; the Secret is never read.
+	ReasonSecretNamespaceNotAllowed = "SecretNamespaceNotAllowed"
+	// ReasonNoNamespaceSelector: a ClusterInvitationProvider without spec.namespaceSelector admits no
+	// namespace; {} admits every namespace.
+	ReasonNoNamespaceSelector = "NoNamespaceSelector"
+	// ReasonInvalidNamespaceSelector: the provider's namespaceSelector does not parse as a label selector.
+	ReasonInvalidNamespaceSelector = "InvalidNamespaceSelector"
+	// ReasonInvalidAnnotation: a retry or resend token is longer than status can record; it is not acted on.
+	ReasonInvalidAnnotation = "InvalidAnnotation"
+	// ReasonListingInvites: a long listing of the site's invites is under way.
+	ReasonListingInvites = "ListingInvites"
 	// ReasonVerified: the provider accepted the credential on a cheap authenticated read.
 	ReasonVerified = "Verified"
 	// ReasonCredentialPresent: the credential is present and well formed, and the provider offers no

@@ -24,6 +24,10 @@ const (
 // which keeps a full object under 768 KiB (see docs/api.md).
 const MaxLedgerEntries = MaxEmailsPerObject + 50
 
+// MaxTokenLength bounds the retry and resend annotation tokens: status.lastHandledRetry and
+// lastHandledResend hold at most this many characters.
+const MaxTokenLength = 256
+
 var emailRE = regexp.MustCompile(EmailPattern)
 
 // Errors ValidateEmail returns, so callers can tell the user which rule failed.

@@ -28,17 +28,23 @@ type WordPressProviderSpec struct{}
 
 // SecretKeyReference names one key of a Secret that holds a provider credential.
 type SecretKeyReference struct {
-	// name is the Secret's name, at most 253 characters.
+	// name is the Secret's name: a Kubernetes object name (lowercase letters, digits, '-' and '.'), at most
+	// 253 characters.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="secretRef.name must be a Kubernetes object name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
 	Name string `json:"name"`
 
-	// namespace is the Secret's namespace. Required on ClusterInvitationProvider; not allowed on
-	// InvitationProvider, whose Secret is always in its own namespace.
+	// namespace is the Secret's namespace. On ClusterInvitationProvider it is optional and defaults to the
+	// operator's cluster resource namespace (the manager's --cluster-resource-namespace, by default the
+	// namespace the operator runs in), which is also the only namespace allowed: the operator never reads a
+	// ClusterInvitationProvider's Secret anywhere else. Not allowed on InvitationProvider, whose Secret is
+	// always in its own namespace.
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="secretRef.namespace must be a namespace name: lowercase letters, digits and '-', starting and ending with a letter or digit"
 	Namespace string `json:"namespace,omitempty"`
 
 	// key is the data key inside the Secret, at most 253 characters.
@@ -92,6 +98,58 @@ type ProviderSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=50
 	BatchSize int32 `json:"batchSize,omitempty"`
+
+	// policy limits what SiteInvitations may ask of this credential: which sites, roles and email domains,
+	// and how many emails one object may hold. A SiteInvitation may ask for less than the policy allows,
+	// never more; what is outside it is not sent, and the object says which rule stopped it. The policy in
+	// force is checked on every reconcile, so loosening it lets held emails go out without editing the
+	// SiteInvitation; tightening it never revokes anything. Absent: no limit beyond the CRD's own.
+	// +optional
+	Policy *ProviderPolicy `json:"policy,omitempty"`
+}
+
+// ProviderPolicy is what a provider's credential may be used for. Every list is an allow-list; an empty or
+// absent list allows anything. Patterns match case-insensitively, and '*' stands for any run of
+// characters (including dots): "*.example.com" matches "blog.example.com" and "a.b.example.com", not
+// "example.com".
+type ProviderPolicy struct {
+	// allowedSites are the sites SiteInvitations may name in spec.site: exact values ("example.wordpress.com",
+	// a Wix site GUID, a Ghost site URL) or patterns ("*.wordpress.com"). At most 50, each at most 253
+	// characters.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=50
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=253
+	AllowedSites []string `json:"allowedSites,omitempty"`
+
+	// allowedRoles are the roles SiteInvitations may ask for in spec.roles (WordPress role names, Wix role
+	// IDs, Ghost role names), exact values or patterns. A SiteInvitation asking for any other role sends
+	// nothing. At most 20, each at most 64 characters.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=20
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=64
+	AllowedRoles []string `json:"allowedRoles,omitempty"`
+
+	// allowedEmailDomains are the domains invited emails may have: "example.com" (exactly that domain) or
+	// "*.example.com" (any subdomain). Emails of other domains are not sent; each is listed in status.failed
+	// with reason NotAllowed, and the others go out. At most 50, each at most 253 characters.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=50
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:items:Pattern=`^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`
+	AllowedEmailDomains []string `json:"allowedEmailDomains,omitempty"`
+
+	// maxEmailsPerObject is the most emails one SiteInvitation may list, 1 to 500. A SiteInvitation with
+	// more sends nothing until it is split or the limit is raised. Absent: 500, the CRD's own limit.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=500
+	MaxEmailsPerObject int32 `json:"maxEmailsPerObject,omitempty"`
 }
 
 // Type returns which provider the spec selects, or "" when none is (the CRD forbids that).

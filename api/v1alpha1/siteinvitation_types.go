@@ -121,6 +121,14 @@ type SiteInvitationSpec struct {
 	// Defaults to false.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
+
+	// manageAdoptedInvites lets removal (removalPolicy Revoke), deletion and the resend annotation act on
+	// invites the operator adopted: invites it found already pending at the provider instead of sending
+	// them (status.sent[].adopted). Defaults to false: an adopted invite may have been sent by someone
+	// else, through the provider's own tools or another object, and only a human knows whether this object
+	// may withdraw it or email that person again.
+	// +optional
+	ManageAdoptedInvites bool `json:"manageAdoptedInvites,omitempty"`
 }
 
 // ProviderReference points a SiteInvitation at the provider object that holds its credential.
@@ -131,10 +139,12 @@ type ProviderReference struct {
 	// +kubebuilder:validation:Enum=InvitationProvider;ClusterInvitationProvider
 	Kind string `json:"kind,omitempty"`
 
-	// name is the provider object's name, at most 253 characters.
+	// name is the provider object's name: a Kubernetes object name (lowercase letters, digits, '-' and
+	// '.'), at most 253 characters.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="providerRef.name must be a Kubernetes object name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
 	Name string `json:"name"`
 }
 
@@ -212,6 +222,12 @@ type SentInvitation struct {
 	// state is Pending, Accepted, Expired or Revoked.
 	// +required
 	State InvitationState `json:"state"`
+
+	// adopted is true when the operator found this invite already at the provider (status lost, the
+	// object re-created, an invite sent by other means) instead of sending it. Removal, deletion and the
+	// resend annotation leave adopted invites alone unless spec.manageAdoptedInvites is true.
+	// +optional
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 // FailedInvitation records one email the provider did not invite, and when it will be tried again.
@@ -344,7 +360,8 @@ type SiteInvitationStatus struct {
 	// +optional
 	Summary InvitationSummary `json:"summary,omitempty"`
 
-	// lastHandledRetry is the last invitations.siteops.dev/retry token acted on.
+	// lastHandledRetry is the last invitations.siteops.dev/retry token acted on. Tokens are at most 256
+	// characters; a longer one is not acted on, and the object says so.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	LastHandledRetry string `json:"lastHandledRetry,omitempty"`

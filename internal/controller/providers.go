@@ -30,11 +30,13 @@ var defaultRateLimits = map[provider.Type]invv1.RateLimit{
 // providerView is the part of an InvitationProvider or ClusterInvitationProvider the controllers use, so
 // both kinds share one code path.
 type providerView struct {
-	Kind            string
-	Key             string
-	Object          client.Object
-	Spec            *invv1.ProviderSpec
-	Status          *invv1.ProviderStatus
+	Kind   string
+	Key    string
+	Object client.Object
+	Spec   *invv1.ProviderSpec
+	Status *invv1.ProviderStatus
+	// SecretNamespace is where the credential's Secret is read: the provider's own namespace, or for a
+	// ClusterInvitationProvider the one secretRef names (empty: the cluster resource namespace).
 	SecretNamespace string
 	BaseURL         string
 	Selector        *metav1.LabelSelector
@@ -51,6 +53,15 @@ func viewOf(obj client.Object) providerView {
 			BaseURL: p.Spec.BaseURL, Selector: p.Spec.NamespaceSelector}
 	}
 	panic(fmt.Sprintf("not a provider object: %T", obj))
+}
+
+// Name is how messages name the provider object: "ClusterInvitationProvider corp", "InvitationProvider
+// team/wp".
+func (v providerView) Name() string {
+	if ns := v.Object.GetNamespace(); ns != "" {
+		return v.Kind + " " + ns + "/" + v.Object.GetName()
+	}
+	return v.Kind + " " + v.Object.GetName()
 }
 
 // providerKey identifies a provider object; it is also the value of the SiteInvitation field index.
@@ -84,6 +95,12 @@ type Providers struct {
 	Timeout time.Duration
 	// Observer receives per-request metrics.
 	Observer provider.RequestObserver
+	// ClusterResourceNamespace is the only namespace a ClusterInvitationProvider's Secret may live in
+	// (the manager's --cluster-resource-namespace): whoever may write a ClusterInvitationProvider must not
+	// be able to make the operator read Secrets anywhere else.
+	ClusterResourceNamespace string
+	// Network is where provider clients may connect (the manager's --allowed-provider-cidrs).
+	Network provider.Network
 
 	wake     map[string]chan event.GenericEvent // per provider kind: reconcile this provider now
 	limiters *provider.Limiters
@@ -151,6 +168,15 @@ func (p *Providers) Load(ctx context.Context, obj client.Object) (*Handle, error
 	v := viewOf(obj)
 	ptype := provider.Type(v.Spec.Type())
 	ref := v.Spec.SecretRef
+	if v.Kind == invv1.ClusterInvitationProviderKind {
+		if v.SecretNamespace != "" && v.SecretNamespace != p.ClusterResourceNamespace {
+			return nil, &configError{invv1.ReasonSecretNamespaceNotAllowed, fmt.Sprintf(
+				"spec.secretRef.namespace is %s, but a ClusterInvitationProvider's Secret may only live in the operator's cluster resource "+
+					"namespace %s: move the Secret there and remove spec.secretRef.namespace (or set it to %s); the operator does not read it",
+				v.SecretNamespace, p.ClusterResourceNamespace, p.ClusterResourceNamespace)}
+		}
+		v.SecretNamespace = p.ClusterResourceNamespace
+	}
 	var secret corev1.Secret
 	err := p.SecretReader.Get(ctx, types.NamespacedName{Namespace: v.SecretNamespace, Name: ref.Name}, &secret)
 	switch {
@@ -212,6 +238,7 @@ func (p *Providers) build(v providerView, ptype provider.Type, credential string
 	return p.NewClient(provider.Config{
 		Type: ptype, Credential: credential, AccountID: account, BaseURL: base, BatchSize: int(v.Spec.BatchSize),
 		Limiter: p.limiters.Get(v.Key, int(limit.RequestsPerMinute), int(limit.Burst)), Timeout: p.Timeout, Observer: p.Observer,
+		Network: p.Network,
 	})
 }
 

@@ -71,7 +71,7 @@ func (f *fakeProvider) Send(_ context.Context, b provider.Batch) ([]provider.Out
 	return out, nil
 }
 
-func (f *fakeProvider) Observe(context.Context, string, []string) ([]provider.Observation, error) {
+func (f *fakeProvider) Observe(context.Context, string, provider.Query) ([]provider.Observation, error) {
 	f.record("observe")
 	f.mu.Lock()
 	defer f.mu.Unlock()

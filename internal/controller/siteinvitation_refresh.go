@@ -2,13 +2,16 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/ledger"
+	"github.com/siteops/invitation-operator/internal/provider"
 )
 
 // refreshPending checks, once per resync period, where pending invites stand (accepted, lapsed,
@@ -53,13 +56,33 @@ func (r *SiteInvitationReconciler) observeInto(ctx context.Context, p *pass, loo
 	if res, ok := r.gate(p.h); !ok {
 		return res
 	}
-	obs, err := p.h.Client.Observe(ctx, p.obj.Spec.Site, lookup)
+	obs, err := r.observe(ctx, p, provider.Query{Emails: lookup, Lookup: lookup})
 	if err != nil {
 		return r.callFailed(ctx, p, callObserve, err)
 	}
 	ledger.Refresh(p.st, ledger.ByEmail(obs), p.h.Client.Capabilities().ListsPending)
 	r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
 	return stepResult{}
+}
+
+// longListing is how many pages a listing runs before the object shows it (ListingInvites).
+const longListing = 5
+
+// observe asks the provider about the site for q. A listing that runs long shows on the object while it
+// runs, once, so a user watching a stuck-looking object sees why.
+func (r *SiteInvitationReconciler) observe(ctx context.Context, p *pass, q provider.Query) ([]provider.Observation, error) {
+	shown := false
+	listing := provider.WithListingProgress(ctx, func(l provider.Listing) {
+		if shown || l.Pages < longListing {
+			return
+		}
+		shown = true
+		msg := fmt.Sprintf("%s: %d pages, %d entries so far", l.What, l.Pages, l.Entries)
+		if err := r.writeStatus(ctx, p.obj, p.st, conditionState{Reconciling: true, Reason: invv1.ReasonListingInvites, Message: msg}); err != nil {
+			logf.FromContext(ctx).V(1).Info("Could not show the listing's progress", "error", err.Error())
+		}
+	})
+	return p.h.Client.Observe(listing, p.obj.Spec.Site, q)
 }
 
 // refreshTimes remembers when each object last looked at its provider, so pending invites are checked

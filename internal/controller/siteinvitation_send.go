@@ -44,7 +44,7 @@ func (r *SiteInvitationReconciler) sendMissing(ctx context.Context, p *pass) (st
 		if res, ok := r.gate(p.h); !ok {
 			return halted(res.cond, earliest(wake, res.wake)), nil
 		}
-		obs, err := p.h.Client.Observe(ctx, p.obj.Spec.Site, nil)
+		obs, err := r.observe(ctx, p, provider.Query{Emails: todo})
 		if err != nil {
 			res := r.callFailed(ctx, p, callObserve, err)
 			return halted(res.cond, earliest(wake, res.wake)), nil

@@ -5,6 +5,7 @@ import (
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/ledger"
+	"github.com/siteops/invitation-operator/internal/provider"
 )
 
 // settleInFlight resolves an intent record left by a send whose outcome is not known (a crash, a lost
@@ -24,7 +25,7 @@ func (r *SiteInvitationReconciler) settleInFlight(ctx context.Context, p *pass) 
 	if res, ok := r.gate(p.h); !ok {
 		return res, nil
 	}
-	obs, err := p.h.Client.Observe(ctx, p.obj.Spec.Site, inFlight.Emails)
+	obs, err := r.observe(ctx, p, provider.Query{Emails: inFlight.Emails, Lookup: inFlight.Emails})
 	if err != nil {
 		return r.callFailed(ctx, p, callObserve, err), nil
 	}

@@ -24,12 +24,17 @@ type PlanInput struct {
 	Now        time.Time
 	// RetryRequested is true when the retry annotation holds a token not handled yet.
 	RetryRequested bool
+	// NotAllowed are desired emails the provider's policy holds back now: they are not sent, whatever
+	// their state. An email held back before and allowed now is sent.
+	NotAllowed map[string]string
 }
 
 // Plan is what to do next, in protocol order.
 type Plan struct {
 	// Send are desired emails that have no invite and are due, in spec order.
 	Send []string
+	// Held are desired emails without an invite that the policy holds back, in spec order.
+	Held []string
 	// Retried are the failed emails a retry request puts back into Send.
 	Retried []string
 	// Revoke are invites of removed emails to withdraw (removalPolicy Revoke, pending, key known).
@@ -62,7 +67,7 @@ func Compute(in PlanInput) Plan {
 		if desired[s.Email] {
 			sent[s.Email] = true
 		} else {
-			p.removed(s, in.Spec.RemovalPolicy)
+			p.removed(s, in.Spec)
 		}
 	}
 	failed := make(map[string]invv1.FailedInvitation, len(in.Status.Failed))
@@ -75,6 +80,10 @@ func Compute(in PlanInput) Plan {
 	}
 	for _, e := range in.Spec.Emails {
 		if sent[e] || inFlight[e] {
+			continue
+		}
+		if _, held := in.NotAllowed[e]; held {
+			p.Held = append(p.Held, e)
 			continue
 		}
 		f, hasFailed := failed[e]
@@ -97,10 +106,11 @@ func Compute(in PlanInput) Plan {
 	return p
 }
 
-// removed plans what happens to the sent entry of an email no longer in the spec.
-func (p *Plan) removed(s invv1.SentInvitation, policy invv1.RemovalPolicy) {
+// removed plans what happens to the sent entry of an email no longer in the spec. An adopted invite is
+// revoked only when the spec opts in: this object did not send it.
+func (p *Plan) removed(s invv1.SentInvitation, spec *invv1.SiteInvitationSpec) {
 	switch {
-	case policy != invv1.RemovalPolicyRevoke || s.State != invv1.InvitationPending:
+	case spec.RemovalPolicy != invv1.RemovalPolicyRevoke || s.State != invv1.InvitationPending || (s.Adopted && !spec.ManageAdoptedInvites):
 		p.Drop = append(p.Drop, s.Email)
 	case s.InviteID == "":
 		p.NeedKeys = append(p.NeedKeys, s.Email)
@@ -109,11 +119,14 @@ func (p *Plan) removed(s invv1.SentInvitation, policy invv1.RemovalPolicy) {
 	}
 }
 
-// dueForRetry says whether a failed email is sent again now: a retryable failure once its time has come;
-// a permanent one when the spec changed since it failed or on a retry request; an unknown outcome only on
-// a retry request.
+// dueForRetry says whether a failed email is sent again now: one the policy held back as soon as the
+// policy allows it (the caller has taken out the emails it still holds back); a retryable failure once
+// its time has come; a permanent one when the spec changed since it failed or on a retry request; an
+// unknown outcome only on a retry request.
 func dueForRetry(f invv1.FailedInvitation, in PlanInput) bool {
 	switch {
+	case f.Reason == invv1.ReasonNotAllowed:
+		return true
 	case in.RetryRequested && !f.Retryable:
 		return true
 	case f.Retryable:

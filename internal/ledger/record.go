@@ -23,8 +23,10 @@ func Sort(st *invv1.SiteInvitationStatus) {
 // TimeOf is t as the API server stores it (UTC, whole seconds), so a status compares equal after a write.
 func TimeOf(t time.Time) metav1.Time { return metav1.NewTime(t.UTC().Truncate(time.Second)) }
 
-// RecordSent records that email has an invite, replacing any failure.
+// RecordSent records that email has an invite, replacing any failure. What came from the provider is
+// clamped to the CRD's limits first, so no provider answer can make the status write fail.
 func RecordSent(st *invv1.SiteInvitationStatus, s invv1.SentInvitation) {
+	s.InviteID, s.Roles = storableKey(s.InviteID), storableRoles(s.Roles)
 	st.Failed = slices.DeleteFunc(st.Failed, func(f invv1.FailedInvitation) bool { return f.Email == s.Email })
 	if i := slices.IndexFunc(st.Sent, func(x invv1.SentInvitation) bool { return x.Email == s.Email }); i >= 0 {
 		st.Sent[i] = s
@@ -65,6 +67,24 @@ func RecordFailure(st *invv1.SiteInvitationStatus, email string, f Failure, now 
 	st.Failed = append(st.Failed, entry)
 }
 
+// RecordNotAllowed records that the provider's policy holds email back, with the rule's message. No send
+// was tried: an email already held back keeps its attempts, and nothing is retried by time — the ledger
+// sends it as soon as the policy allows it.
+func RecordNotAllowed(st *invv1.SiteInvitationStatus, email, message string, now time.Time, generation int64) {
+	message = provider.Truncate(message, 128)
+	if i := slices.IndexFunc(st.Failed, func(x invv1.FailedInvitation) bool { return x.Email == email }); i >= 0 {
+		f := &st.Failed[i]
+		if f.Reason == invv1.ReasonNotAllowed && f.Message == message {
+			return // unchanged: no write
+		}
+		if f.Reason == invv1.ReasonNotAllowed {
+			f.Message, f.Generation = message, generation
+			return
+		}
+	}
+	RecordFailure(st, email, Failure{Reason: invv1.ReasonNotAllowed, Message: message}, now, generation, 0, 0)
+}
+
 // Drop removes every entry of the given emails.
 func Drop(st *invv1.SiteInvitationStatus, emails []string) {
 	gone := make(map[string]bool, len(emails))
@@ -100,7 +120,8 @@ func Adopt(st *invv1.SiteInvitationStatus, emails []string, obs map[string]provi
 			rest = append(rest, e)
 			continue
 		}
-		RecordSent(st, invv1.SentInvitation{Email: e, InviteID: o.InviteID, Roles: rolesOf(o, roles), SentAt: TimeOf(now), State: StateOf(o.State)})
+		RecordSent(st, invv1.SentInvitation{Email: e, InviteID: o.InviteID, Roles: rolesOf(o, roles), SentAt: TimeOf(now), State: StateOf(o.State),
+			Adopted: true})
 	}
 	return rest
 }
@@ -152,8 +173,8 @@ func Refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation
 		switch {
 		case ok:
 			s.State = StateOf(o.State)
-			if o.InviteID != "" && (s.InviteID == "" || o.State == provider.Pending) {
-				s.InviteID = o.InviteID
+			if key := storableKey(o.InviteID); key != "" && (s.InviteID == "" || o.State == provider.Pending) {
+				s.InviteID = key
 			}
 		case listsPending:
 			s.State = invv1.InvitationRevoked
@@ -182,4 +203,32 @@ func Summary(st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec) inv
 		sum.InFlight = int32(len(st.InFlight.Emails))
 	}
 	return sum
+}
+
+// Limits of status.sent[] that values from a provider must fit (the CRD's).
+const (
+	maxKeyLength  = 64
+	maxRoles      = 10
+	maxRoleLength = 64
+)
+
+// storableKey is a provider's invite key if status can hold it, else "": a key cut short would revoke or
+// resend another invite (or none), while an unknown key is handled as one the provider has not told yet.
+func storableKey(key string) string {
+	if len(key) > maxKeyLength || strings.ContainsFunc(key, func(r rune) bool { return r < ' ' || r > '~' }) {
+		return ""
+	}
+	return key
+}
+
+// storableRoles cuts a provider's role list to what status can hold; roles are shown, never sent again.
+func storableRoles(roles []string) []string {
+	if len(roles) <= maxRoles && !slices.ContainsFunc(roles, func(r string) bool { return len(r) > maxRoleLength }) {
+		return roles
+	}
+	out := make([]string, 0, maxRoles)
+	for _, r := range roles[:min(len(roles), maxRoles)] {
+		out = append(out, provider.Truncate(r, maxRoleLength))
+	}
+	return out
 }

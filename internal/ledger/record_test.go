@@ -1,7 +1,9 @@
 package ledger
 
 import (
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,5 +98,74 @@ func TestSummarizeCountsDesiredEmailsOnly(t *testing.T) {
 	want := invv1.InvitationSummary{Desired: 4, Sent: 2, Accepted: 1, Failed: 1, InFlight: 1}
 	if st.Summary != want {
 		t.Fatalf("%+v, want %+v", st.Summary, want)
+	}
+}
+
+// TestProviderValuesAreClampedToWhatStatusHolds: an over-long key or role from a provider must never make
+// the status write fail (on Wix a rejected outcome write would turn a sent invite into an unknown one).
+func TestProviderValuesAreClampedToWhatStatusHolds(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("k", 65)
+	roles := make([]string, 12)
+	for i := range roles {
+		roles[i] = strings.Repeat("r", 70)
+	}
+	st := &invv1.SiteInvitationStatus{}
+	RecordSent(st, invv1.SentInvitation{Email: "a@x.io", InviteID: long, Roles: roles, State: invv1.InvitationPending})
+	RecordSent(st, invv1.SentInvitation{Email: "b@x.io", InviteID: "ok-key", Roles: []string{"author"}, State: invv1.InvitationPending})
+	RecordSent(st, invv1.SentInvitation{Email: "c@x.io", InviteID: "bad\nkey", State: invv1.InvitationPending})
+	if st.Sent[0].InviteID != "" || len(st.Sent[0].Roles) != 10 || len(st.Sent[0].Roles[0]) > 64 {
+		t.Fatalf("over-long values kept: %+v", st.Sent[0])
+	}
+	if st.Sent[1].InviteID != "ok-key" || !slices.Equal(st.Sent[1].Roles, []string{"author"}) {
+		t.Fatalf("valid values changed: %+v", st.Sent[1])
+	}
+	if st.Sent[2].InviteID != "" {
+		t.Fatalf("a key with control characters kept: %q", st.Sent[2].InviteID)
+	}
+	Refresh(st, ByEmail([]provider.Observation{{Email: "b@x.io", InviteID: long, State: provider.Pending}}), true)
+	if st.Sent[1].InviteID != "ok-key" {
+		t.Fatalf("an over-long key from a refresh replaced a valid one: %q", st.Sent[1].InviteID)
+	}
+}
+
+// TestAdoptedInvitesAreMarkedAndNotRevoked: an invite found at the provider is marked adopted, and
+// removal under removalPolicy Revoke leaves it alone unless the spec opts in.
+func TestAdoptedInvitesAreMarkedAndNotRevoked(t *testing.T) {
+	t.Parallel()
+	st := &invv1.SiteInvitationStatus{}
+	Adopt(st, []string{"a@x.io"}, ByEmail([]provider.Observation{{Email: "a@x.io", InviteID: "k", State: provider.Pending}}), []string{"author"}, t0)
+	if len(st.Sent) != 1 || !st.Sent[0].Adopted {
+		t.Fatalf("adopted entry: %+v", st.Sent)
+	}
+	spec := &invv1.SiteInvitationSpec{Emails: []string{"other@x.io"}, RemovalPolicy: invv1.RemovalPolicyRevoke}
+	plan := Compute(PlanInput{Spec: spec, Status: st, Now: t0})
+	if len(plan.Revoke) != 0 || !slices.Equal(plan.Drop, []string{"a@x.io"}) {
+		t.Fatalf("an adopted invite is dropped, not revoked: %+v", plan)
+	}
+	spec.ManageAdoptedInvites = true
+	if plan := Compute(PlanInput{Spec: spec, Status: st, Now: t0}); len(plan.Revoke) != 1 {
+		t.Fatalf("with manageAdoptedInvites it is revoked: %+v", plan)
+	}
+}
+
+// TestNotAllowedEmailsAreHeldAndSentOnceAllowed: the policy's verdict is an input, never remembered.
+func TestNotAllowedEmailsAreHeldAndSentOnceAllowed(t *testing.T) {
+	t.Parallel()
+	spec := &invv1.SiteInvitationSpec{Emails: []string{"a@x.io", "b@y.io"}}
+	st := &invv1.SiteInvitationStatus{}
+	held := map[string]string{"b@y.io": "domain y.io is not allowed"}
+	plan := Compute(PlanInput{Spec: spec, Generation: 1, Status: st, Now: t0, NotAllowed: held})
+	if !slices.Equal(plan.Send, []string{"a@x.io"}) || !slices.Equal(plan.Held, []string{"b@y.io"}) {
+		t.Fatalf("plan: %+v", plan)
+	}
+	RecordNotAllowed(st, "b@y.io", held["b@y.io"], t0, 1)
+	before := *st.DeepCopy()
+	RecordNotAllowed(st, "b@y.io", held["b@y.io"], t0.Add(time.Hour), 1)
+	if !reflect.DeepEqual(before, *st) {
+		t.Fatalf("recording the same hold again changed the status (a write every pass): %+v", st.Failed)
+	}
+	if plan := Compute(PlanInput{Spec: spec, Generation: 1, Status: st, Now: t0}); !slices.Equal(plan.Send, []string{"a@x.io", "b@y.io"}) {
+		t.Fatalf("once allowed, the held email is sent without a spec change: %+v", plan)
 	}
 }

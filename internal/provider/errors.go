@@ -38,6 +38,11 @@ const (
 	ReasonRoleNotAllowed = "RoleNotAllowed"
 	// ReasonKeyTypeMismatch: the credential is another kind of key than the provider object declares.
 	ReasonKeyTypeMismatch = "KeyTypeMismatch"
+	// ReasonEndpointNotAllowed: the provider's endpoint resolves to an address the operator may not
+	// connect to (link-local, metadata, private without --allowed-provider-cidrs); nothing was sent.
+	ReasonEndpointNotAllowed = "EndpointNotAllowed"
+	// ReasonListingTooLong: the provider's listing went past the operator's cap.
+	ReasonListingTooLong = "ListingTooLong"
 	// ReasonUndelivered labels an *UndeliveredError in status.failed.
 	ReasonUndelivered = "EmailNotDelivered"
 )

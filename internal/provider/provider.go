@@ -140,13 +140,14 @@ type Client interface {
 	// other than 503), otherwise one of the other kinds, each of which means nothing was sent.
 	Send(ctx context.Context, b Batch) ([]Outcome, error)
 
-	// Observe reports what the provider shows about a site's invites: WordPress.com lists pending and
-	// accepted invites; Wix lists accepted contributors only; Ghost lists its users (accepted) and, with a
-	// staff token, its invites (pending, expired, and undelivered ones that were stored but never emailed). Lookup names emails the caller needs news
-	// of even if the listing does not show them (WordPress.com then searches the site's members for each,
-	// one request per email, so keep it short); Wix ignores it. Idempotent; an email absent from the
-	// result is one the provider does not show.
-	Observe(ctx context.Context, site string, lookup []string) ([]Observation, error)
+	// Observe reports what the provider shows about a site's invites for the emails q asks about:
+	// WordPress.com lists pending and accepted invites; Wix lists accepted contributors only; Ghost lists
+	// its users (accepted) and, with a staff token, its invites (pending, expired, and undelivered ones
+	// that were stored but never emailed). q.Lookup names emails whose absence must be confirmed another
+	// way (WordPress.com searches the site's members, one request each); the others ignore it. A listing
+	// keeps only the entries q asks about and stops at MaxListEntries or MaxListBytes with a ListingTooLong
+	// error. Idempotent; an email absent from the result is one the provider does not show.
+	Observe(ctx context.Context, site string, q Query) ([]Observation, error)
 
 	// Revoke withdraws one pending invite. Idempotent in effect: an invite that is already gone
 	// (revoked, accepted, unknown) returns a *NotFoundError, which the caller treats as done.
@@ -186,23 +187,37 @@ type Config struct {
 	Timeout time.Duration
 	// Observer, when set, is told about every HTTP request (metrics).
 	Observer RequestObserver
+	// Network says which addresses the client may connect to.
+	Network Network
 }
 
 // Endpoint returns the endpoint to call, without a trailing slash: BaseURL, or def when it is empty. It
-// must be an absolute http(s) URL, and there must be a credential to call it with.
+// must pass CheckEndpoint, and there must be a credential to call it with.
 func (c Config) Endpoint(def string) (string, error) {
+	name := strings.ToLower(string(c.Type))
 	if strings.TrimSpace(c.Credential) == "" {
-		return "", fmt.Errorf("%s: the credential is empty", strings.ToLower(string(c.Type)))
+		return "", fmt.Errorf("%s: the credential is empty", name)
 	}
 	base := c.BaseURL
 	if base == "" {
 		base = def
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("%s: base URL must be an absolute http(s) URL", strings.ToLower(string(c.Type)))
+	u, err := CheckEndpoint(base)
+	if err != nil {
+		return "", fmt.Errorf("%s: base URL %w", name, err)
 	}
-	return strings.TrimRight(base, "/"), nil
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// LoopbackEndpoint reports whether the configured endpoint (BaseURL, or a pinned site) is an explicit
+// loopback address: only then may the client connect to loopback.
+func (c Config) LoopbackEndpoint() bool {
+	for _, raw := range append([]string{c.BaseURL}, c.Sites...) {
+		if u, err := url.Parse(raw); err == nil && raw != "" && IsLoopbackHost(u.Hostname()) {
+			return true
+		}
+	}
+	return false
 }
 
 // Batch returns BatchSize, or def when it is not positive.

@@ -105,7 +105,7 @@ func TestGhostFaults(t *testing.T) {
 	if _, err := p.Send(ctx, b); provider.Classify(err) != provider.KindOutcomeUnknown {
 		t.Fatalf("accept then drop: %v", err)
 	}
-	obs, err := p.Observe(ctx, base, nil)
+	obs, err := p.Observe(ctx, base, provider.Query{})
 	if err != nil || len(obs) < 1 {
 		t.Fatal(obs, err)
 	}
@@ -115,7 +115,7 @@ func TestGhostFaults(t *testing.T) {
 		}
 	}
 	g.Faults().Add(sandbox.Fault{Op: sandbox.OpList, Status: 500, Times: 1})
-	if _, err := p.Observe(ctx, base, nil); provider.Classify(err) != provider.KindTransient {
+	if _, err := p.Observe(ctx, base, provider.Query{}); provider.Classify(err) != provider.KindTransient {
 		t.Fatalf("a 500 to a list is transient: %v", err)
 	}
 }

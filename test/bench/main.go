@@ -205,7 +205,7 @@ func runFloor(c config, n int) (time.Duration, error) {
 		}
 		cl := clients[string(obj.Spec.Provider)]
 		if cl.Capabilities().ListsPending {
-			if _, err := cl.Observe(ctx, obj.Spec.Site, nil); err != nil {
+			if _, err := cl.Observe(ctx, obj.Spec.Site, provider.Query{Emails: obj.Spec.Emails}); err != nil {
 				return err
 			}
 		}

@@ -67,7 +67,7 @@ func sent(t *testing.T, p *ghost.Provider, site, email, role string) provider.Ou
 
 func observe(t *testing.T, p *ghost.Provider, site string) map[string]provider.Observation {
 	t.Helper()
-	obs, err := p.Observe(ctx(t), site, nil)
+	obs, err := p.Observe(ctx(t), site, provider.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,6 +108,8 @@ type request struct {
 	in, out                any
 	// applies marks a call that creates something (httpapi.Call.Applies).
 	applies bool
+	// received, when set, counts the answer's bytes (a listing's).
+	received *int64
 	// classify, when set, gives an error answer a call-specific meaning before statusError does.
 	classify func(resp *httpapi.Response, fallback error) error
 }
@@ -123,7 +125,7 @@ func (c *Client) call(ctx context.Context, r request) error {
 		return err
 	}
 	header := map[string]string{"Authorization": "Ghost " + token, "Accept-Version": AcceptVersion, "Accept": "application/json"}
-	call := httpapi.Call{Op: r.op, Method: r.method, URL: base + r.path, Header: header, Applies: r.applies}
+	call := httpapi.Call{Op: r.op, Method: r.method, URL: base + r.path, Header: header, Applies: r.applies, Received: r.received}
 	return c.http.JSON(ctx, call, r.in, r.out, func(resp *httpapi.Response) error {
 		resp.Body = c.key.redact(resp.Body, token)
 		err := c.statusError(resp, r.applies)

@@ -159,7 +159,7 @@ func TestTheCredentialNeverLeaks(t *testing.T) {
 		p := newProvider(t, srv.URL, true)
 		ctx := context.Background()
 		_, sendErr := p.Send(ctx, author)
-		_, obsErr := p.Observe(ctx, testSite, nil)
+		_, obsErr := p.Observe(ctx, testSite, provider.Query{})
 		_, resendErr := p.Resend(ctx, provider.ResendRequest{Site: testSite, InviteID: "x"})
 		errs := []error{sendErr, p.Revoke(ctx, testSite, "x"), p.Verify(ctx), obsErr, resendErr}
 		srv.Close()

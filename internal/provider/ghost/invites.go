@@ -61,10 +61,6 @@ type Pagination struct {
 // PageSize is how many entries one browse request asks for.
 const PageSize = 100
 
-// MaxPages bounds a listing (10,000 entries), so a server that keeps saying "next" cannot keep the loop
-// going.
-const MaxPages = 100
-
 // CreateInvite creates one invite and emails it. Not idempotent: an existing invite for the same email is
 // deleted and replaced (new id, new token, new expiry; the old link stops working) and the email is sent
 // again. role is the role's name, for error messages only.
@@ -83,24 +79,38 @@ func (c *Client) CreateInvite(ctx context.Context, site, email, roleID, role str
 }
 
 // ListInvites pages through the site's invites (staff access tokens only; integration keys get 501).
-// filter is an NQL filter (empty for all).
+// filter is an NQL filter (empty for all). The listing stops at provider.MaxListEntries or MaxListBytes.
 func (c *Client) ListInvites(ctx context.Context, site, filter string) ([]Invite, error) {
-	var all []Invite
-	for page := 1; page <= MaxPages; page++ {
+	return c.listInvites(ctx, site, filter, func(string) bool { return true })
+}
+
+// listInvites is ListInvites keeping only the invites whose email keep wants, so memory is bounded by
+// what the caller asks about, not by the site.
+func (c *Client) listInvites(ctx context.Context, site, filter string, keep func(email string) bool) ([]Invite, error) {
+	var kept []Invite
+	l := provider.StartListing(ctx, "the invites listing of "+site)
+	for page := 1; ; page++ {
 		q := url.Values{"limit": {fmt.Sprint(PageSize)}, "page": {fmt.Sprint(page)}}
 		if filter != "" {
 			q.Set("filter", filter)
 		}
 		var out invitesEnvelope
-		if err := c.call(ctx, request{site: site, op: "list", method: http.MethodGet, path: "/invites/?" + q.Encode(), out: &out}); err != nil {
+		if err := c.call(ctx, request{site: site, op: "list", method: http.MethodGet, path: "/invites/?" + q.Encode(), out: &out,
+			received: &l.Bytes}); err != nil {
 			return nil, err
 		}
-		all = append(all, out.Invites...)
+		for _, inv := range out.Invites {
+			if keep(strings.ToLower(inv.Email)) {
+				kept = append(kept, inv)
+			}
+		}
+		if err := l.Page(len(out.Invites)); err != nil {
+			return nil, err
+		}
 		if p := out.Meta.Pagination; p.Next == nil || *p.Next <= page || len(out.Invites) == 0 {
-			return all, nil
+			return kept, nil
 		}
 	}
-	return nil, &provider.TransientError{Message: fmt.Sprintf("ghost: the invites list did not end after %d pages", MaxPages)}
 }
 
 // GetInvite reads one invite (staff access tokens only). A missing invite is a *provider.NotFoundError.

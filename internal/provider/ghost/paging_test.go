@@ -2,6 +2,7 @@ package ghost
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -54,11 +55,19 @@ func TestListInvitesFollowsPagination(t *testing.T) {
 	}
 }
 
+// TestListInvitesIsBounded: a server that always has a next page is read up to the entry cap, then the
+// listing stops with ListingTooLong, and the caller's progress function saw it run.
 func TestListInvitesIsBounded(t *testing.T) {
 	t.Parallel()
 	c, requests := pagedInvites(t, 50, true)
-	_, err := c.ListInvites(context.Background(), c.Sites()[0], "")
-	if provider.Classify(err) != provider.KindTransient || *requests > MaxPages {
+	var last provider.Listing
+	ctx := provider.WithListingProgress(context.Background(), func(l provider.Listing) { last = l })
+	_, err := c.ListInvites(ctx, c.Sites()[0], "")
+	var perm *provider.PermanentError
+	if !errors.As(err, &perm) || perm.Reason != provider.ReasonListingTooLong {
 		t.Fatalf("a server that always has a next page: %v after %d requests", err, *requests)
+	}
+	if want := provider.MaxListEntries/PageSize + 1; *requests != want || last.Pages != want || last.Bytes == 0 {
+		t.Fatalf("%d requests, progress %+v; want %d pages", *requests, last, want)
 	}
 }

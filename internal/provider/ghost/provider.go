@@ -134,10 +134,11 @@ func (p *Provider) roleNames(ctx context.Context, site string) map[string]string
 // Observe lists the site's staff users (Accepted: an accepted invite disappears and its person becomes
 // a user) and, with a staff token, its invites: "sent" and not lapsed is Pending, lapsed is Expired,
 // "pending" (stored but never emailed) is Undelivered. Every user is listed, so lookup is not needed.
-func (p *Provider) Observe(ctx context.Context, site string, _ []string) ([]provider.Observation, error) {
+func (p *Provider) Observe(ctx context.Context, site string, q provider.Query) ([]provider.Observation, error) {
 	byEmail := map[string]provider.Observation{}
+	wanted := q.Wanted()
 	if p.staff {
-		invites, err := p.client.ListInvites(ctx, site, "")
+		invites, err := p.client.listInvites(ctx, site, "", wanted)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +152,7 @@ func (p *Provider) Observe(ctx context.Context, site string, _ []string) ([]prov
 			byEmail[o.Email] = o // Ghost keeps at most one invite per email
 		}
 	}
-	users, err := p.client.ListUsers(ctx, site, "")
+	users, err := p.client.listUsers(ctx, site, "", wanted)
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func TestUnpinnedSitesAreRefusedWithoutACall(t *testing.T) {
 	ctx := context.Background()
 	other := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 	_, sendErr := p.Send(ctx, provider.Batch{Site: other, Emails: []string{"a@example.com"}, Roles: []string{"Author"}})
-	_, obsErr := p.Observe(ctx, other, nil)
+	_, obsErr := p.Observe(ctx, other, provider.Query{})
 	_, resendErr := p.Resend(ctx, provider.ResendRequest{Site: other, InviteID: "x"})
 	for _, err := range []error{sendErr, obsErr, p.Revoke(ctx, other, "x"), resendErr} {
 		wantPermanent(t, err, provider.ReasonSiteNotFound)
@@ -146,7 +146,7 @@ func TestObserveReadsEveryState(t *testing.T) {
 	want := map[string]provider.State{"pending@example.com": provider.Pending, "lapsed@example.com": provider.Expired,
 		"unmailed@example.com": provider.Undelivered, "joined@example.com": provider.Accepted, "owner@example.com": provider.Accepted,
 		"editor@example.com": provider.Accepted}
-	obs, err := staff.Observe(ctx, site, nil)
+	obs, err := staff.Observe(ctx, site, provider.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestObserveReadsEveryState(t *testing.T) {
 			t.Errorf("a pending invite carries its key, expiry and role: %+v", o)
 		}
 	}
-	obs, err = integ.Observe(ctx, site, nil)
+	obs, err = integ.Observe(ctx, site, provider.Query{})
 	if err != nil || len(obs) != 3 {
 		t.Fatalf("an integration key sees the users only: %+v %v", obs, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/siteops/invitation-operator/internal/provider"
 )
@@ -40,8 +41,14 @@ type User struct {
 // ListUsers pages through the site's staff users with their roles. filter is an NQL filter (empty for
 // all). Integration keys may read users too: acceptance is observable with either key kind.
 func (c *Client) ListUsers(ctx context.Context, site, filter string) ([]User, error) {
-	var all []User
-	for page := 1; page <= MaxPages; page++ {
+	return c.listUsers(ctx, site, filter, func(string) bool { return true })
+}
+
+// listUsers is ListUsers keeping only the users whose email keep wants, within the listing caps.
+func (c *Client) listUsers(ctx context.Context, site, filter string, keep func(email string) bool) ([]User, error) {
+	var kept []User
+	l := provider.StartListing(ctx, "the users listing of "+site)
+	for page := 1; ; page++ {
 		q := url.Values{"limit": {fmt.Sprint(PageSize)}, "page": {fmt.Sprint(page)}, "include": {"roles"}}
 		if filter != "" {
 			q.Set("filter", filter)
@@ -52,13 +59,20 @@ func (c *Client) ListUsers(ctx context.Context, site, filter string) ([]User, er
 				Pagination Pagination `json:"pagination"`
 			} `json:"meta"`
 		}
-		if err := c.call(ctx, request{site: site, op: "users", method: http.MethodGet, path: "/users/?" + q.Encode(), out: &out}); err != nil {
+		if err := c.call(ctx, request{site: site, op: "users", method: http.MethodGet, path: "/users/?" + q.Encode(), out: &out,
+			received: &l.Bytes}); err != nil {
 			return nil, err
 		}
-		all = append(all, out.Users...)
+		for _, u := range out.Users {
+			if keep(strings.ToLower(u.Email)) {
+				kept = append(kept, u)
+			}
+		}
+		if err := l.Page(len(out.Users)); err != nil {
+			return nil, err
+		}
 		if p := out.Meta.Pagination; p.Next == nil || *p.Next <= page || len(out.Users) == 0 {
-			return all, nil
+			return kept, nil
 		}
 	}
-	return nil, &provider.TransientError{Message: fmt.Sprintf("ghost: the users list did not end after %d pages", MaxPages)}
 }

@@ -38,6 +38,8 @@ type Call struct {
 	// spelling byte for byte (the Wix SDK sends lowercase names).
 	Header map[string]string
 	Body   []byte
+	// Received, when set, is added the size of the answer's body: a listing's byte count.
+	Received *int64
 	// Applies is true when a lost answer may hide an applied, non-repeatable effect (a send, a resend):
 	// failures after the request was written are then *provider.OutcomeUnknownError instead of transient.
 	Applies bool
@@ -62,6 +64,10 @@ type HTTP struct {
 	Now func() time.Time
 	// ContentTypeHeader is how JSON spells the Content-Type header name (the Wix SDK sends it lowercase).
 	ContentTypeHeader string
+	// Guard checks every address the client connects to; tests replace its resolver and dialer.
+	Guard *Guard
+
+	credential string
 }
 
 // NewHTTP returns the machinery for cfg. The http.Client never follows redirects: a redirect could carry
@@ -71,10 +77,13 @@ func NewHTTP(t provider.Type, cfg provider.Config) *HTTP {
 	if timeout <= 0 {
 		timeout = provider.DefaultTimeout
 	}
+	guard := &Guard{Allowed: cfg.Network.AllowedCIDRs, Loopback: cfg.LoopbackEndpoint()}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DialContext = guard.DialContext
 	return &HTTP{
 		Provider: t,
 		Client: &http.Client{
-			Transport: http.DefaultTransport,
+			Transport: transport,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},
@@ -83,8 +92,10 @@ func NewHTTP(t provider.Type, cfg provider.Config) *HTTP {
 		Timeout:  timeout,
 		Observer: cfg.Observer,
 		Now:      time.Now,
+		Guard:    guard,
 
 		ContentTypeHeader: "Content-Type",
+		credential:        cfg.Credential,
 	}
 }
 
@@ -125,11 +136,20 @@ func (h *HTTP) Do(ctx context.Context, c Call) (*Response, error) {
 	resp, err := h.Client.Do(req)
 	if err != nil {
 		h.observe(c.Op, 0, start)
+		var refused *DialRefusedError
+		if errors.As(err, &refused) {
+			// Nothing left this process; the endpoint will not change by itself.
+			return nil, &provider.PermanentError{Reason: provider.ReasonEndpointNotAllowed, Message: refused.Error()}
+		}
 		return nil, h.lost(c, wrote, transportCause(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	h.observe(c.Op, resp.StatusCode, start)
+	if c.Received != nil {
+		*c.Received += int64(len(b))
+	}
+	b = redact(b, h.secrets(c))
 	switch {
 	case err != nil:
 		return nil, h.lost(c, true, fmt.Errorf("reading the answer to %s (HTTP %d): %w", c.Op, resp.StatusCode, transportCause(err)))
@@ -177,6 +197,35 @@ func (h *HTTP) JSON(ctx context.Context, c Call, in, out any, errorOf func(*Resp
 		return &provider.TransientError{StatusCode: resp.Status, Message: cause.Error()}
 	}
 	return nil
+}
+
+// secrets are what no answer may carry back into an error, a condition or a log: the credential and every
+// value of the call's authorization header (Bearer token, signed JWT), as a whole and word by word.
+func (h *HTTP) secrets(c Call) []string {
+	out := []string{h.credential}
+	for k, v := range c.Header {
+		if strings.EqualFold(k, "authorization") {
+			out = append(out, v)
+			out = append(out, strings.Fields(v)...)
+		}
+	}
+	return out
+}
+
+// redact replaces every secret in an answer, raw and in the escaped forms an echo can take (JSON's "\/",
+// a query string's %2F), before any part of it becomes an error message. Short strings ("Bearer") are
+// not secrets and are left alone.
+func redact(b []byte, secrets []string) []byte {
+	const minSecret = 8
+	for _, s := range secrets {
+		if len(s) < minSecret {
+			continue
+		}
+		for _, form := range []string{s, strings.ReplaceAll(s, "/", `\/`), url.QueryEscape(s)} {
+			b = bytes.ReplaceAll(b, []byte(form), []byte("[redacted]"))
+		}
+	}
+	return b
 }
 
 func (h *HTTP) observe(op string, code int, start time.Time) {

@@ -53,7 +53,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	origin := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/steal", http.StatusTemporaryRedirect))
 	defer origin.Close()
 
-	h := httpapi.NewHTTP(provider.WordPress, provider.Config{})
+	h := httpapi.NewHTTP(provider.WordPress, provider.Config{BaseURL: origin.URL})
 	_, err := h.Do(context.Background(), httpapi.Call{Op: "list", Method: http.MethodGet, URL: origin.URL,
 		Header: map[string]string{"authorization": "secret"}})
 	if provider.Classify(err) != provider.KindTransient || !strings.Contains(err.Error(), "redirect") {
@@ -75,7 +75,7 @@ func TestOversizedAnswerIsNotRead(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	h := httpapi.NewHTTP(provider.Wix, provider.Config{})
+	h := httpapi.NewHTTP(provider.Wix, provider.Config{BaseURL: srv.URL})
 	_, err := h.Do(context.Background(), httpapi.Call{Op: "invite", Method: http.MethodPost, URL: srv.URL, Body: []byte("{}"), Applies: true})
 	if provider.Classify(err) != provider.KindOutcomeUnknown {
 		t.Fatalf("an unreadable answer to a send is outcome unknown, got %v", err)
@@ -94,8 +94,8 @@ func TestEveryRequestWaitsOnTheSharedLimiter(t *testing.T) {
 	defer srv.Close()
 	limiters := provider.NewLimiters()
 	// 60 per minute with a burst of 2: two calls go at once, the third waits about a second.
-	a := httpapi.NewHTTP(provider.Wix, provider.Config{Limiter: limiters.Get("ns/wix", 60, 2)})
-	b := httpapi.NewHTTP(provider.Wix, provider.Config{Limiter: limiters.Get("ns/wix", 60, 2)})
+	a := httpapi.NewHTTP(provider.Wix, provider.Config{BaseURL: srv.URL, Limiter: limiters.Get("ns/wix", 60, 2)})
+	b := httpapi.NewHTTP(provider.Wix, provider.Config{BaseURL: srv.URL, Limiter: limiters.Get("ns/wix", 60, 2)})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -93,14 +93,15 @@ func (p *Provider) contributorEmails(ctx context.Context, site string) map[strin
 }
 
 // Observe lists accepted contributors; Wix shows nothing about pending invites.
-func (p *Provider) Observe(ctx context.Context, site string, _ []string) ([]provider.Observation, error) {
+func (p *Provider) Observe(ctx context.Context, site string, q provider.Query) ([]provider.Observation, error) {
 	cs, err := p.client.QueryContributors(ctx, site)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]provider.Observation, 0, len(cs))
+	wanted := q.Wanted()
 	for _, c := range cs {
-		if c.Email() == "" {
+		if c.Email() == "" || !wanted(strings.ToLower(c.Email())) {
 			continue
 		}
 		out = append(out, provider.Observation{Email: strings.ToLower(c.Email()), State: provider.Accepted, Roles: c.Roles()})

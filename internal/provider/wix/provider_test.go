@@ -141,7 +141,7 @@ func TestAgainstTheSandbox(t *testing.T) {
 	}
 
 	// Wix shows no pending invites, only accepted contributors.
-	obs, err := p.Observe(ctx, testSite, nil)
+	obs, err := p.Observe(ctx, testSite, provider.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestAgainstTheSandbox(t *testing.T) {
 	if err := fake.Accept(testSite, "ada@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	obs, _ = p.Observe(ctx, testSite, nil)
+	obs, _ = p.Observe(ctx, testSite, provider.Query{})
 	if len(obs) != 2 || obs[0].Email != "ada@example.com" || obs[0].Roles[0] != "6600344420111308827" {
 		t.Fatalf("observe after acceptance: %+v", obs)
 	}

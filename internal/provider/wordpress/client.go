@@ -35,7 +35,11 @@ func sitePath(namespace, site, rest string) string {
 
 // call sends one request with the bearer token; out receives the JSON body of a 2xx answer.
 func (c *Client) call(ctx context.Context, op, method, path string, in, out any, applies bool) error {
-	header := map[string]string{"Authorization": "Bearer " + c.token, "Accept": "application/json"}
-	call := httpapi.Call{Op: op, Method: method, URL: c.base + path, Header: header, Applies: applies}
-	return c.http.JSON(ctx, call, in, out, func(r *httpapi.Response) error { return c.statusError(r, applies) })
+	return c.send(ctx, httpapi.Call{Op: op, Method: method, URL: c.base + path, Applies: applies}, in, out)
+}
+
+// send sends call with the bearer token.
+func (c *Client) send(ctx context.Context, call httpapi.Call, in, out any) error {
+	call.Header = map[string]string{"Authorization": "Bearer " + c.token, "Accept": "application/json"}
+	return c.http.JSON(ctx, call, in, out, func(r *httpapi.Response) error { return c.statusError(r, call.Applies) })
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/siteops/invitation-operator/internal/provider"
 	"github.com/siteops/invitation-operator/internal/provider/httpapi"
@@ -94,25 +95,32 @@ type listInvitesResponse struct {
 // ListPageSize is how many invites one list request asks for (Calypso asks for 100).
 const ListPageSize = 100
 
-// MaxListPages bounds a listing (100,000 invites), so a provider that reports a wrong total cannot keep
-// the loop going.
-const MaxListPages = 1000
-
-// ListInvites pages through the site's invites (pending and accepted) until it has `found` of them.
-func (c *Client) ListInvites(ctx context.Context, site string) ([]Invite, error) {
-	var all []Invite
-	for page := 0; page < MaxListPages; page++ {
-		q := url.Values{"status": {"all"}, "number": {fmt.Sprint(ListPageSize)}, "offset": {fmt.Sprint(len(all))}}
+// ListInvites pages through the site's invites (pending and accepted) until it has `found` of them, keeping
+// only those whose email keep wants, within the listing caps (provider.MaxListEntries, MaxListBytes).
+func (c *Client) ListInvites(ctx context.Context, site string, keep func(email string) bool) ([]Invite, error) {
+	var kept []Invite
+	l := provider.StartListing(ctx, "the invites listing of "+site)
+	for scanned := 0; ; {
+		q := url.Values{"status": {"all"}, "number": {fmt.Sprint(ListPageSize)}, "offset": {fmt.Sprint(scanned)}}
 		var out listInvitesResponse
-		if err := c.call(ctx, "list", http.MethodGet, sitePath("rest/v1.1", site, "invites")+"?"+q.Encode(), nil, &out, false); err != nil {
+		call := httpapi.Call{Op: "list", Method: http.MethodGet, URL: c.base + sitePath("rest/v1.1", site, "invites") + "?" + q.Encode(),
+			Received: &l.Bytes}
+		if err := c.send(ctx, call, nil, &out); err != nil {
 			return nil, err
 		}
-		all = append(all, out.Invites...)
-		if len(out.Invites) == 0 || len(all) >= out.Found {
-			return all, nil
+		for _, inv := range out.Invites {
+			if e := strings.ToLower(inv.User.Email); e != "" && keep(e) {
+				kept = append(kept, inv)
+			}
+		}
+		scanned += len(out.Invites)
+		if err := l.Page(len(out.Invites)); err != nil {
+			return nil, err
+		}
+		if len(out.Invites) == 0 || scanned >= out.Found {
+			return kept, nil
 		}
 	}
-	return nil, &provider.TransientError{Message: fmt.Sprintf("the invites list did not end after %d pages", MaxListPages)}
 }
 
 // ResendInvite emails an invite again. Not idempotent. WordPress.com's answer body is undocumented and

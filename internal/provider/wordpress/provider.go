@@ -69,8 +69,8 @@ func (p *Provider) Send(ctx context.Context, b provider.Batch) ([]provider.Outco
 
 // Observe lists the site's invites and, for each lookup email the list does not show, searches the site's
 // members. When an email has several invites the most advanced one wins (accepted, then pending).
-func (p *Provider) Observe(ctx context.Context, site string, lookup []string) ([]provider.Observation, error) {
-	invites, err := p.client.ListInvites(ctx, site)
+func (p *Provider) Observe(ctx context.Context, site string, q provider.Query) ([]provider.Observation, error) {
+	invites, err := p.client.ListInvites(ctx, site, q.Wanted())
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (p *Provider) Observe(ctx context.Context, site string, lookup []string) ([
 			byEmail[email] = o
 		}
 	}
-	for _, email := range lookup {
+	for _, email := range q.Lookup {
 		if _, ok := byEmail[email]; ok {
 			continue
 		}

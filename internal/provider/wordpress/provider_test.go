@@ -123,7 +123,7 @@ func TestListPagesUntilFound(t *testing.T) {
 		}
 		_, _ = fmt.Fprintf(w, `{"found":250,"invites":[%s]}`, strings.Join(items, ","))
 	})
-	obs, err := newTestProvider(t, h).Observe(context.Background(), site, nil)
+	obs, err := newTestProvider(t, h).Observe(context.Background(), site, provider.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestObserveReadsStatesAndUsernameInvites(t *testing.T) {
 	{"invite_key":"a0","role":"editor","is_pending":true,"accepted_date":null,"user":{"login":"ada","email":"ada@example.com"}},
 	{"invite_key":"g1","role":"author","is_pending":false,"accepted_date":null,"user":{"login":"grace","email":"grace@example.com"}},
 	{"invite_key":"u1","role":"author","is_pending":true,"user":{"login":"someuser","email":false}}]}`
-	obs, err := newTestProvider(t, canned(200, answer)).Observe(context.Background(), site, nil)
+	obs, err := newTestProvider(t, canned(200, answer)).Observe(context.Background(), site, provider.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestAgainstTheSandbox(t *testing.T) {
 			if out[0].InviteID != "" {
 				t.Errorf("invites/new carries no invite key; got %q", out[0].InviteID)
 			}
-			obs, err := p.Observe(ctx, site, []string{"owner@example.com", "nobody@example.com"})
+			obs, err := p.Observe(ctx, site, provider.Query{Lookup: []string{"owner@example.com", "nobody@example.com"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +214,7 @@ func TestAgainstTheSandbox(t *testing.T) {
 			if err := p.Revoke(ctx, site, got["grace@example.com"].InviteID); provider.Classify(err) != provider.KindNotFound {
 				t.Fatalf("second revoke: %v", err)
 			}
-			obs, _ = p.Observe(ctx, site, nil)
+			obs, _ = p.Observe(ctx, site, provider.Query{})
 			if len(obs) != 1 || obs[0].Email != "ada@example.com" || obs[0].State != provider.Accepted {
 				t.Fatalf("after accept and revoke: %+v", obs)
 			}
@@ -237,7 +237,7 @@ func TestAcceptThenDropIsOutcomeUnknownAndVisibleInTheList(t *testing.T) {
 	if _, err := p.Send(ctx, batch); provider.Classify(err) != provider.KindOutcomeUnknown {
 		t.Fatalf("want outcome unknown, got %v", err)
 	}
-	obs, err := p.Observe(ctx, site, nil)
+	obs, err := p.Observe(ctx, site, provider.Query{})
 	if err != nil || len(obs) != 2 || obs[0].State != provider.Pending {
 		t.Fatalf("the dropped send is visible as pending invites: %+v %v", obs, err)
 	}

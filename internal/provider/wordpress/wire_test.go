@@ -49,8 +49,11 @@ func TestRequestsMatchTheWireFormat(t *testing.T) {
 		{
 			name:   "list invites, first page",
 			answer: `{"found":0,"invites":[]}`,
-			call:   func(c *Client) error { _, err := c.ListInvites(context.Background(), "123"); return err },
-			line:   "GET /rest/v1.1/sites/123/invites?number=100&offset=0&status=all HTTP/1.1",
+			call: func(c *Client) error {
+				_, err := c.ListInvites(context.Background(), "123", func(string) bool { return true })
+				return err
+			},
+			line: "GET /rest/v1.1/sites/123/invites?number=100&offset=0&status=all HTTP/1.1",
 		},
 		{
 			name:   "resend",
@@ -87,8 +90,11 @@ func TestRequestsMatchTheWireFormat(t *testing.T) {
 		{
 			name:   "a site cannot change the path",
 			answer: `{"found":0,"invites":[]}`,
-			call:   func(c *Client) error { _, err := c.ListInvites(context.Background(), "../me?x=1"); return err },
-			line:   "GET /rest/v1.1/sites/..%2Fme%3Fx=1/invites?number=100&offset=0&status=all HTTP/1.1",
+			call: func(c *Client) error {
+				_, err := c.ListInvites(context.Background(), "../me?x=1", func(string) bool { return true })
+				return err
+			},
+			line: "GET /rest/v1.1/sites/..%2Fme%3Fx=1/invites?number=100&offset=0&status=all HTTP/1.1",
 		},
 	}
 	for _, tc := range cases {

@@ -1,0 +1,58 @@
+package provider
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// Network says where provider clients may connect beyond the public internet. Link-local, cloud-metadata
+// and unspecified addresses are always refused; private ranges only unless AllowedCIDRs holds them;
+// loopback only when the endpoint itself is an explicit loopback address (a sandbox on this machine).
+type Network struct {
+	// AllowedCIDRs are ranges clients may dial although they are private: on-premises providers, a
+	// corporate proxy, a test network (the manager's --allowed-provider-cidrs).
+	AllowedCIDRs []netip.Prefix
+}
+
+// CheckEndpoint is the one rule for every provider endpoint (a ClusterInvitationProvider's baseURL, a
+// manager flag, a Ghost site URL), applied to the parsed URL whatever its case: an absolute http(s) URL
+// with a host and no user info, query or fragment; plain http only to a loopback address.
+func CheckEndpoint(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "":
+		return nil, fmt.Errorf("%q must be an absolute http(s) URL", raw)
+	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("%q may not contain user info, a query or a fragment", raw)
+	case u.Scheme == "http" && !IsLoopbackHost(u.Hostname()):
+		return nil, fmt.Errorf("%q must use https; plain http is allowed only to a loopback address (127.0.0.0/8, [::1], localhost)", raw)
+	}
+	return u, nil
+}
+
+// IsLoopbackHost reports whether host (a URL's hostname) names this machine: localhost or a loopback IP.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// ParseCIDRs reads a comma-separated list of CIDR ranges (a flag's value).
+func ParseCIDRs(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR range such as 10.0.0.0/8 or fd00::/8", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
