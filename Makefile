@@ -42,6 +42,7 @@ manifests: controller-gen ## Generate CRDs and RBAC from the kubebuilder markers
 	rm -f charts/invitation-operator/crds/*.yaml
 	cp config/crd/bases/*.yaml charts/invitation-operator/crds/
 	cp config/rbac/role.yaml charts/invitation-operator/files/role.yaml
+	cp config/rbac/aggregate_roles.yaml charts/invitation-operator/files/aggregate_roles.yaml
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods from the kubebuilder markers.

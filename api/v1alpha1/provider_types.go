@@ -33,7 +33,7 @@ type SecretKeyReference struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="secretRef.name must be a Kubernetes object name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="secretRef.name must be a Kubernetes object name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
 	Name string `json:"name"`
 
 	// namespace is the Secret's namespace. On ClusterInvitationProvider it is optional and defaults to the
@@ -174,23 +174,26 @@ type InvitationProviderSpec struct {
 // ClusterInvitationProviderSpec is a ProviderSpec usable from many namespaces, owned by the platform team.
 //
 // +kubebuilder:validation:XValidation:rule="has(self.wix) != has(self.wordpress)",message="set exactly one of spec.wix and spec.wordpress"
-// +kubebuilder:validation:XValidation:rule="has(self.secretRef.__namespace__)",message="spec.secretRef.namespace is required on ClusterInvitationProvider"
 type ClusterInvitationProviderSpec struct {
 	ProviderSpec `json:",inline"`
 
 	// baseURL overrides the provider's API endpoint, for a sandbox or a proxy: https, or http only to a
-	// loopback address (127.0.0.0/8, [::1], localhost). No user info, query or fragment; at most 256
-	// characters. Only cluster administrators can set it, so namespace users cannot aim the operator's
-	// HTTP client at internal addresses.
+	// loopback address (127.0.0.0/8, [::1], localhost), checked on the parsed URL whatever its case. No
+	// user info, query or fragment; at most 256 characters. Only cluster administrators can set it, and
+	// the operator refuses at dial time, after DNS, link-local, cloud-metadata and (unless the manager's
+	// --allowed-provider-cidrs allows them) private addresses, so the endpoint cannot be aimed inside the
+	// cluster's network.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['https', 'http'] && url(self).getHostname() != ''",message="spec.baseURL must be an absolute http(s) URL"
-	// +kubebuilder:validation:XValidation:rule="!self.startsWith('http://') || self.matches('^http://(localhost|127\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}|\\\\[::1\\\\])(:[0-9]{1,5})?(/.*)?$')",message="spec.baseURL must use https; plain http is allowed only to a loopback address"
+	// +kubebuilder:validation:XValidation:rule="!self.lowerAscii().startsWith('http://') || self.lowerAscii().matches('^http://(localhost|127\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}|\\\\[::1\\\\])(:[0-9]{1,5})?(/.*)?$')",message="spec.baseURL must use https; plain http is allowed only to a loopback address (127.0.0.0/8, [::1], localhost)"
 	// +kubebuilder:validation:XValidation:rule="!self.contains('@') && !self.contains('?') && !self.contains('#')",message="spec.baseURL may not contain user info, a query or a fragment"
 	BaseURL string `json:"baseURL,omitempty"`
 
-	// namespaceSelector limits which namespaces' SiteInvitations may use this provider. Empty or absent:
-	// every namespace.
+	// namespaceSelector says which namespaces' SiteInvitations may use this provider. Absent: no
+	// namespace (a provider backed by a company-wide credential is never open by accident); {}: every
+	// namespace, explicitly; matchLabels/matchExpressions: the namespaces whose labels match. Until v0.2 an
+	// absent selector admitted every namespace: set {} to keep that.
 	// +optional
 	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
 }

@@ -2,10 +2,13 @@
 package main
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -54,6 +57,10 @@ type options struct {
 	retryPeriod     time.Duration
 	wixBaseURL      string
 	wpBaseURL       string
+	ghostBaseURL    string
+	leaderElectID   string
+	clusterResNS    string
+	allowedCIDRs    []netip.Prefix
 	zap             zap.Options
 }
 
@@ -85,6 +92,19 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.wixBaseURL, "wix-base-url", "", "Send every Wix call to this base URL instead of the real API (sandbox, local runs).")
 	fs.StringVar(&o.wpBaseURL, "wordpress-base-url", "",
 		"Send every WordPress.com call to this base URL instead of the real API (sandbox, local runs).")
+	fs.StringVar(&o.ghostBaseURL, "ghost-base-url", "",
+		"Send every Ghost call to this origin, keeping each site's path (a proxy, or the sandbox serving several sites on one port).")
+	fs.StringVar(&o.leaderElectID, "leader-election-id", "",
+		"Name of the leader election Lease. Default: invitation-operator.invitations.siteops.dev, or, with --watch-label-selector, "+
+			"a name derived from the selector, so that shards in one namespace each elect their own leader.")
+	fs.StringVar(&o.clusterResNS, "cluster-resource-namespace", defaultClusterResourceNamespace(),
+		"The only namespace ClusterInvitationProvider Secrets may live in. Default: the namespace the operator runs in.")
+	fs.Func("allowed-provider-cidrs", "Comma-separated private ranges provider clients may connect to (on-premises providers, a "+
+		"proxy, test networks), e.g. 10.20.0.0/16. Link-local and cloud-metadata addresses are always refused.", func(v string) error {
+		cidrs, err := provider.ParseCIDRs(v)
+		o.allowedCIDRs = append(o.allowedCIDRs, cidrs...)
+		return err
+	})
 	fs.Float64Var(&o.apiQPS, "kube-api-qps", 50, "Queries per second the manager may make to the Kubernetes API.")
 	fs.IntVar(&o.apiBurst, "kube-api-burst", 300, "Burst of queries the manager may make to the Kubernetes API.")
 	fs.DurationVar(&o.retryBase, "retry-base", ledger.DefaultRetryBase,
@@ -103,7 +123,48 @@ func parseFlags(args []string) (*options, error) {
 	if o.workers < 1 {
 		return nil, fmt.Errorf("--concurrency must be at least 1")
 	}
+	for flagName, v := range map[string]string{"wix-base-url": o.wixBaseURL, "wordpress-base-url": o.wpBaseURL, "ghost-base-url": o.ghostBaseURL} {
+		if v == "" {
+			continue
+		}
+		if _, err := provider.CheckEndpoint(v); err != nil {
+			return nil, fmt.Errorf("--%s: %w", flagName, err)
+		}
+	}
+	if o.clusterResNS == "" {
+		return nil, fmt.Errorf("--cluster-resource-namespace is empty")
+	}
+	if o.leaderElectID == "" {
+		o.leaderElectID = leaderElectionID(o.shardSelector)
+	}
 	return o, nil
+}
+
+// defaultLeaderElectionID is the Lease of an install that is not sharded; it never changes, so a rolling
+// upgrade never has two leaders.
+const defaultLeaderElectionID = "invitation-operator.invitations.siteops.dev"
+
+// leaderElectionID names the Lease: one per shard, so that two sharded installs in one namespace each
+// elect their own leader instead of one of them idling.
+func leaderElectionID(shardSelector string) string {
+	if shardSelector == "" {
+		return defaultLeaderElectionID
+	}
+	sum := sha256.Sum256([]byte(shardSelector))
+	return fmt.Sprintf("invitation-operator-%x.invitations.siteops.dev", sum[:5])
+}
+
+// defaultClusterResourceNamespace is the namespace the operator runs in: POD_NAMESPACE (the chart and
+// kustomize set it from the downward API), else the ServiceAccount's namespace file, else the install's
+// default namespace for runs outside a cluster.
+func defaultClusterResourceNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil && len(b) > 0 {
+		return strings.TrimSpace(string(b))
+	}
+	return "invitation-system"
 }
 
 func main() {
@@ -164,7 +225,7 @@ func run(args []string) error {
 		HealthProbeBindAddress:        o.probeAddr,
 		PprofBindAddress:              o.pprofAddr,
 		LeaderElection:                o.leaderElection,
-		LeaderElectionID:              "invitation-operator.invitations.siteops.dev",
+		LeaderElectionID:              o.leaderElectID,
 		LeaderElectionNamespace:       o.leaderElectNS,
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         cacheOpts,
@@ -179,7 +240,8 @@ func run(args []string) error {
 	if err := controller.Setup(mgr, controller.Options{
 		Workers: o.workers, ResyncPeriod: o.resync, SendDeadline: o.sendDeadline, ProviderPollInterval: o.providerPoll,
 		ProviderTimeout: o.providerTimeout, RetryBase: o.retryBase, NewClient: providers.New, Registerer: ctrlmetrics.Registry,
-		BaseURLs: map[provider.Type]string{provider.Wix: o.wixBaseURL, provider.WordPress: o.wpBaseURL},
+		BaseURLs:                 map[provider.Type]string{provider.Wix: o.wixBaseURL, provider.WordPress: o.wpBaseURL, provider.Ghost: o.ghostBaseURL},
+		ClusterResourceNamespace: o.clusterResNS, Network: provider.Network{AllowedCIDRs: o.allowedCIDRs},
 	}); err != nil {
 		return err
 	}
@@ -190,6 +252,6 @@ func run(args []string) error {
 		return err
 	}
 
-	log.Info("Starting manager")
+	log.Info("Starting manager", "leaderElectionID", o.leaderElectID, "clusterResourceNamespace", o.clusterResNS)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }

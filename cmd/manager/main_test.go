@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -65,4 +66,62 @@ func TestManagerServesProbesAndStopsOnSIGTERM(t *testing.T) {
 
 	g.Expect(cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
 	g.Eventually(done).WithTimeout(30 * time.Second).Should(Receive(BeNil()))
+}
+
+// TestFlags: the endpoint rule applies to the base-URL flags, shards get their own Lease, and an install
+// that is not sharded keeps the Lease it always had (a rolling upgrade never has two leaders).
+func TestFlags(t *testing.T) {
+	t.Setenv("POD_NAMESPACE", "ops")
+	cases := []struct {
+		name    string
+		args    []string
+		wantErr string
+		check   func(*options) string
+	}{
+		{name: "defaults", check: func(o *options) string {
+			if o.leaderElectID != defaultLeaderElectionID || o.clusterResNS != "ops" {
+				return fmt.Sprintf("lease %s, namespace %s", o.leaderElectID, o.clusterResNS)
+			}
+			return ""
+		}},
+		{name: "a shard has a Lease of its own", args: []string{"--watch-label-selector=shard=a"}, check: func(o *options) string {
+			other, _ := parseFlags([]string{"--watch-label-selector=shard=b"})
+			if o.leaderElectID == defaultLeaderElectionID || o.leaderElectID == other.leaderElectID || len(o.leaderElectID) > 63 {
+				return "lease " + o.leaderElectID + " vs " + other.leaderElectID
+			}
+			return ""
+		}},
+		{name: "an explicit Lease", args: []string{"--watch-label-selector=shard=a", "--leader-election-id=mine"}, check: func(o *options) string {
+			if o.leaderElectID != "mine" {
+				return o.leaderElectID
+			}
+			return ""
+		}},
+		{name: "allowed ranges", args: []string{"--allowed-provider-cidrs=10.0.0.0/8,fd00::/8"}, check: func(o *options) string {
+			if len(o.allowedCIDRs) != 2 {
+				return fmt.Sprint(o.allowedCIDRs)
+			}
+			return ""
+		}},
+		{name: "a bad range", args: []string{"--allowed-provider-cidrs=10.0.0.1"}, wantErr: "is not a CIDR range"},
+		{name: "plain http to a private address", args: []string{"--wix-base-url=HTTP://10.0.0.5:8080"}, wantErr: "--wix-base-url"},
+		{name: "loopback http", args: []string{"--wordpress-base-url=http://127.0.0.1:9102"}, check: func(*options) string { return "" }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := parseFlags(tc.args)
+			switch {
+			case tc.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("want an error naming %q, got %v", tc.wantErr, err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			default:
+				if msg := tc.check(o); msg != "" {
+					t.Fatal(msg)
+				}
+			}
+		})
+	}
 }

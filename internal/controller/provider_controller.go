@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -63,6 +64,9 @@ func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	v := viewOf(obj)
 	st := v.Status.DeepCopy()
 	c, wait := r.check(ctx, v, st)
+	if c.Ready {
+		c = admission(v, c)
+	}
 	setConditions(&st.Conditions, obj.GetGeneration(), c)
 	st.ObservedGeneration = obj.GetGeneration()
 	if !equality.Semantic.DeepEqual(*v.Status, *st) {
@@ -96,17 +100,27 @@ func (r *ProviderReconciler) check(ctx context.Context, v providerView, st *invv
 		return conditionState{Stalled: true, Reason: invv1.ReasonCredentialRejected, Message: "the provider rejected the credential: " + msg}, r.PollInterval
 	}
 	prev := meta.FindStatusCondition(v.Status.Conditions, invv1.ConditionReady)
-	stillGood := prev != nil && prev.Status == "True" && prev.ObservedGeneration == v.Object.GetGeneration() &&
+	stillGood := prev != nil && prev.ObservedGeneration == v.Object.GetGeneration() &&
 		v.Status.SecretResourceVersion == h.SecretVersion && r.Clock.Now().Before(r.verified.next(v.Key, r.ResyncPeriod*8/10))
-	if stillGood {
+	switch {
+	case stillGood && prev.Status == metav1.ConditionTrue:
 		return conditionState{Ready: true, Reason: prev.Reason, Message: prev.Message}, r.resync()
+	case stillGood && (prev.Reason == invv1.ReasonNoNamespaceSelector || prev.Reason == invv1.ReasonInvalidNamespaceSelector):
+		// The credential was verified this period; only the admission is wrong, and admission() says so.
+		return conditionState{Ready: true, Reason: invv1.ReasonVerified, Message: "the provider accepted the credential"}, r.resync()
 	}
 	err = h.Client.Verify(ctx)
-	var cred *provider.CredentialError
+	var (
+		cred *provider.CredentialError
+		perm *provider.PermanentError
+	)
 	switch {
 	case err == nil:
 		r.verified.mark(v.Key, r.Clock.Now())
 		return conditionState{Ready: true, Reason: invv1.ReasonVerified, Message: "the provider accepted the credential"}, r.resync()
+	case errors.As(err, &perm):
+		// A key of another kind than declared, an endpoint the operator may not reach: only a human helps.
+		return conditionState{Stalled: true, Reason: perm.Reason, Message: "checking the credential failed: " + err.Error()}, r.PollInterval
 	case errors.Is(err, provider.ErrNotVerifiable):
 		r.verified.mark(v.Key, r.Clock.Now())
 		return conditionState{Ready: true, Reason: invv1.ReasonCredentialPresent, Message: "the credential is present and well formed; " +
@@ -120,3 +134,21 @@ func (r *ProviderReconciler) check(ctx context.Context, v providerView, st *invv
 }
 
 func (r *ProviderReconciler) resync() time.Duration { return jittered(r.ResyncPeriod, random(r.Rand)) }
+
+// admission turns a working ClusterInvitationProvider's Ready condition false when it admits no namespace
+// (no namespaceSelector: the secure default) or its selector does not parse, saying exactly what to set.
+func admission(v providerView, c conditionState) conditionState {
+	if v.Kind != invv1.ClusterInvitationProviderKind {
+		return c
+	}
+	if v.Selector == nil {
+		return conditionState{Stalled: true, Reason: invv1.ReasonNoNamespaceSelector, Message: "the credential works, but " +
+			"spec.namespaceSelector is not set, so no namespace may use this provider: set spec.namespaceSelector: {} to admit every " +
+			"namespace, or matchLabels/matchExpressions to admit some (until v0.2 an absent selector admitted every namespace)"}
+	}
+	if _, err := metav1.LabelSelectorAsSelector(v.Selector); err != nil {
+		return conditionState{Stalled: true, Reason: invv1.ReasonInvalidNamespaceSelector,
+			Message: "spec.namespaceSelector does not parse, so no namespace may use this provider: " + err.Error()}
+	}
+	return c
+}

@@ -23,7 +23,11 @@ type Options struct {
 	// NewClient builds provider clients: providers.New in the manager, fakes or sandbox-backed in tests.
 	NewClient func(provider.Config) (provider.Client, error)
 	// BaseURLs override provider endpoints for every provider object (sandbox, local runs).
-	BaseURLs   map[provider.Type]string
+	BaseURLs map[provider.Type]string
+	// ClusterResourceNamespace is the only namespace a ClusterInvitationProvider's Secret may live in.
+	ClusterResourceNamespace string
+	// Network says where provider clients may connect (allowed private ranges).
+	Network    provider.Network
 	Registerer prometheus.Registerer
 	Clock      clock.Clock
 	Hooks      Hooks
@@ -36,8 +40,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 	metrics := NewMetrics(o.Registerer)
 	providers := &Providers{SecretReader: mgr.GetAPIReader(), NewClient: o.NewClient, BaseURLs: o.BaseURLs,
-		Timeout: o.ProviderTimeout, Observer: metrics}
-	recorder := mgr.GetEventRecorder("invitation-operator")
+		Timeout: o.ProviderTimeout, Observer: metrics, ClusterResourceNamespace: o.ClusterResourceNamespace, Network: o.Network}
+	recorder := boundedRecorder{mgr.GetEventRecorder("invitation-operator")}
 	si := &SiteInvitationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
 		Recorder: recorder, Providers: providers, Metrics: metrics, Clock: o.Clock, ResyncPeriod: o.ResyncPeriod,
 		SendDeadline: o.SendDeadline, RetryBase: o.RetryBase, Hooks: o.Hooks}

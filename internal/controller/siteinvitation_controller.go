@@ -91,6 +91,9 @@ func (r *SiteInvitationReconciler) reconcileObject(ctx context.Context, obj *inv
 	if err := validateSpec(&obj.Spec); err != nil {
 		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Stalled: true, Reason: invv1.ReasonInvalidSpec, Message: err.Error()}, zeroTime)
 	}
+	if err := validateTokens(obj.Annotations); err != nil {
+		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Stalled: true, Reason: invv1.ReasonInvalidAnnotation, Message: err.Error()}, zeroTime)
+	}
 	h, err := r.resolveProvider(ctx, obj)
 	var ce *configError
 	if errors.As(err, &ce) {
@@ -100,19 +103,27 @@ func (r *SiteInvitationReconciler) reconcileObject(ctx context.Context, obj *inv
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	return r.reconcile(ctx, &pass{obj: obj, st: st, h: h})
+	policy := judgePolicy(&obj.Spec, h.view.Spec.Policy, h.view.Name())
+	return r.reconcile(ctx, &pass{obj: obj, st: st, h: h, policy: policy})
 }
 
-// pass is one reconcile's working state: the object as last written, the status being built, and the
-// provider it talks to.
+// pass is one reconcile's working state: the object as last written, the status being built, the
+// provider it talks to, and what that provider's policy allows.
 type pass struct {
-	obj *invv1.SiteInvitation
-	st  *invv1.SiteInvitationStatus
-	h   *Handle
+	obj    *invv1.SiteInvitation
+	st     *invv1.SiteInvitationStatus
+	h      *Handle
+	policy policyVerdict
 }
 
-// stepResult is what one protocol step found: whether the pass stops there, the conditions it stops
-// with (nil: the conditions follow from the status), and when the object needs another look.
+// conditions is what the pass's status says, with the emails its provider's policy holds back.
+func (p *pass) conditions(now time.Time, sendDeadline time.Duration) conditionState {
+	return conditionsFor(p.obj, p.st, now, sendDeadline, p.policy.outside)
+}
+
+// stepResult is what one protocol step found: whether the pass stops there, the conditions it ends with
+// (nil: the conditions follow from the status; a later step that halts has the last word), and when the
+// object needs another look.
 type stepResult struct {
 	halt bool
 	cond *conditionState
@@ -146,13 +157,15 @@ func (r *SiteInvitationReconciler) reconcile(ctx context.Context, p *pass) (ctrl
 			return ctrl.Result{}, err
 		}
 		wake = earliest(wake, res.wake)
-		if res.halt {
+		if res.cond != nil || res.halt {
 			cond = res.cond
+		}
+		if res.halt {
 			break
 		}
 	}
 	if cond == nil {
-		c := conditionsFor(p.obj, p.st, r.now(), r.SendDeadline)
+		c := p.conditions(r.now(), r.SendDeadline)
 		cond = &c
 	}
 	return r.writeStatusAndRequeue(ctx, p.obj, p.st, *cond, wake)

@@ -48,7 +48,7 @@ func (r *SiteInvitationReconciler) finalize(ctx context.Context, obj *invv1.Site
 		if res.halt {
 			c := res.cond
 			if c == nil {
-				cs := conditionsFor(p.obj, p.st, r.now(), r.SendDeadline)
+				cs := p.conditions(r.now(), r.SendDeadline)
 				c = &cs
 			}
 			return r.writeStatusAndRequeue(ctx, p.obj, p.st, *c, res.wake)

@@ -10,21 +10,28 @@ import (
 )
 
 // resendOnRequest resends every pending or lapsed invite once per new resend token. The token is recorded
-// before the first resend: a crash in between resends too few (visible), never twice.
+// before the first resend: a crash in between resends too few (visible), never twice. Invites the
+// operator adopted are left alone unless spec.manageAdoptedInvites is true (it did not send them), and so
+// are the emails the provider's policy holds back now.
 func (r *SiteInvitationReconciler) resendOnRequest(ctx context.Context, p *pass) (stepResult, error) {
 	token := p.obj.Annotations[invv1.ResendAnnotation]
 	if token == "" || token == p.st.LastHandledResend {
 		return stepResult{}, nil
 	}
+	if p.policy.blocked != nil {
+		return stepResult{}, nil // a resend emails people: not while the object is outside its provider's policy
+	}
 	desired := ledger.DesiredSet(&p.obj.Spec)
 	var targets []invv1.SentInvitation
 	for _, s := range p.st.Sent {
-		if (s.State == invv1.InvitationPending || s.State == invv1.InvitationExpired) && s.InviteID != "" && desired[s.Email] {
+		_, outside := p.policy.outside[s.Email]
+		mine := !s.Adopted || p.obj.Spec.ManageAdoptedInvites
+		if (s.State == invv1.InvitationPending || s.State == invv1.InvitationExpired) && s.InviteID != "" && desired[s.Email] && !outside && mine {
 			targets = append(targets, s)
 		}
 	}
 	p.st.LastHandledResend = token
-	if err := r.writeStatus(ctx, p.obj, p.st, conditionsFor(p.obj, p.st, r.now(), r.SendDeadline)); err != nil {
+	if err := r.writeStatus(ctx, p.obj, p.st, p.conditions(r.now(), r.SendDeadline)); err != nil {
 		return stepResult{}, err
 	}
 	language := ""

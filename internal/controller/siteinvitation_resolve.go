@@ -29,8 +29,9 @@ func indexKeyOf(obj *invv1.SiteInvitation) string {
 }
 
 // resolveProvider finds the provider object a SiteInvitation names and checks that this object may use
-// it: the types agree, and a ClusterInvitationProvider's namespaceSelector admits the namespace. Every
-// problem is a *configError with a precise reason; no provider call is made.
+// it: the types agree, and a ClusterInvitationProvider's namespaceSelector admits the namespace (no
+// selector admits none; {} admits all). Every problem is a *configError with a precise reason; no
+// provider call is made.
 func (r *SiteInvitationReconciler) resolveProvider(ctx context.Context, obj *invv1.SiteInvitation) (*Handle, error) {
 	ref := obj.Spec.ProviderRef
 	var pobj client.Object
@@ -52,7 +53,12 @@ func (r *SiteInvitationReconciler) resolveProvider(ctx context.Context, obj *inv
 		return nil, &configError{invv1.ReasonProviderTypeMismatch, fmt.Sprintf("%s %s is a %s provider, but spec.provider is %s",
 			v.Kind, key, got, obj.Spec.Provider)}
 	}
-	if v.Selector != nil {
+	if v.Kind == invv1.ClusterInvitationProviderKind {
+		if v.Selector == nil {
+			return nil, &configError{invv1.ReasonNamespaceNotAllowed, fmt.Sprintf(
+				"ClusterInvitationProvider %s has no spec.namespaceSelector, so it admits no namespace; its owner must set "+
+					"spec.namespaceSelector (matchLabels to admit some namespaces, {} to admit every namespace)", ref.Name)}
+		}
 		allowed, err := r.namespaceAllowed(ctx, obj.Namespace, v.Selector)
 		if err != nil {
 			return nil, err
@@ -68,7 +74,8 @@ func (r *SiteInvitationReconciler) resolveProvider(ctx context.Context, obj *inv
 func (r *SiteInvitationReconciler) namespaceAllowed(ctx context.Context, namespace string, sel *metav1.LabelSelector) (bool, error) {
 	selector, err := metav1.LabelSelectorAsSelector(sel)
 	if err != nil {
-		return false, &configError{invv1.ReasonNamespaceNotAllowed, "the provider's namespaceSelector is invalid: " + err.Error()}
+		return false, &configError{invv1.ReasonNamespaceNotAllowed, "the provider's namespaceSelector does not parse (" + err.Error() +
+			"); its owner must fix spec.namespaceSelector"}
 	}
 	var ns corev1.Namespace
 	if err := r.Get(ctx, types.NamespacedName{Name: namespace}, &ns); err != nil {

@@ -23,10 +23,19 @@ import (
 // is written first (optimistic concurrency: a conflict means someone else owns the work), then the
 // provider is called, then the outcomes and the cleared intent are written together.
 func (r *SiteInvitationReconciler) sendMissing(ctx context.Context, p *pass) (stepResult, error) {
+	if p.policy.blocked != nil {
+		// Outside the provider's policy: nothing is sent, the rest of the pass (settling, revoking,
+		// refreshing what was sent before) goes on, and the conditions say which rule stopped it.
+		return stepResult{cond: p.policy.blocked}, nil
+	}
 	token := p.obj.Annotations[invv1.RetryAnnotation]
 	retry := token != "" && token != p.st.LastHandledRetry
-	plan := ledger.Compute(ledger.PlanInput{Spec: &p.obj.Spec, Generation: p.obj.Generation, Status: p.st, Now: r.now(), RetryRequested: retry})
+	plan := ledger.Compute(ledger.PlanInput{Spec: &p.obj.Spec, Generation: p.obj.Generation, Status: p.st, Now: r.now(), RetryRequested: retry,
+		NotAllowed: p.policy.outside})
 	wake := plan.NextAttempt
+	for _, e := range plan.Held {
+		ledger.RecordNotAllowed(p.st, e, p.policy.outside[e], r.now(), p.obj.Generation)
+	}
 	if retry && len(plan.Retried) == 0 {
 		p.st.LastHandledRetry = token // nothing to retry: the token is handled
 	}
@@ -233,7 +242,7 @@ func (r *SiteInvitationReconciler) recordOutcome(ctx context.Context, p *pass, i
 			p.obj, p.st = fresh, fresh.Status.DeepCopy()
 			r.applyOutcome(p.st, intent, res, p.obj.Generation)
 		}
-		c := conditionsFor(p.obj, p.st, r.now(), r.SendDeadline)
+		c := p.conditions(r.now(), r.SendDeadline)
 		if res.request != nil && res.request.cond != nil {
 			c = *res.request.cond
 		}

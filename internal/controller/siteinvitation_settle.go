@@ -36,5 +36,5 @@ func (r *SiteInvitationReconciler) settleInFlight(ctx context.Context, p *pass) 
 			"%d invites may or may not have been sent (%s); set annotation %s to send them", len(unknown), maskList(unknown), invv1.RetryAnnotation)
 	}
 	// Written now: what the settling found must not depend on the rest of the pass succeeding.
-	return stepResult{}, r.writeStatus(ctx, p.obj, p.st, conditionsFor(p.obj, p.st, r.now(), r.SendDeadline))
+	return stepResult{}, r.writeStatus(ctx, p.obj, p.st, p.conditions(r.now(), r.SendDeadline))
 }

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -16,10 +17,11 @@ import (
 	"github.com/siteops/invitation-operator/internal/provider"
 )
 
-// conditionsFor decides the conditions from the spec and status alone: what is left to do, and whether
-// what is done needs a human. It is pure.
-func conditionsFor(obj *invv1.SiteInvitation, st *invv1.SiteInvitationStatus, now time.Time, sendDeadline time.Duration) conditionState {
-	plan := ledger.Compute(ledger.PlanInput{Spec: &obj.Spec, Generation: obj.Generation, Status: st, Now: now})
+// conditionsFor decides the conditions from the spec and status, and the emails the provider's policy
+// holds back now (outside): what is left to do, and whether what is done needs a human. It is pure.
+func conditionsFor(obj *invv1.SiteInvitation, st *invv1.SiteInvitationStatus, now time.Time, sendDeadline time.Duration,
+	outside map[string]string) conditionState {
+	plan := ledger.Compute(ledger.PlanInput{Spec: &obj.Spec, Generation: obj.Generation, Status: st, Now: now, NotAllowed: outside})
 	switch {
 	case st.InFlight != nil:
 		return conditionState{Reconciling: true, Reason: invv1.ReasonWaitingForInFlight, Message: fmt.Sprintf(
@@ -36,12 +38,15 @@ func conditionsFor(obj *invv1.SiteInvitation, st *invv1.SiteInvitationStatus, no
 	}
 	desired := ledger.DesiredSet(&obj.Spec)
 	var blocking, members int
-	unknown := false
+	unknown, held := false, ""
 	for _, f := range st.Failed {
 		switch {
 		case !desired[f.Email]:
 		case f.Reason == provider.ReasonAlreadyMember:
 			members++
+		case f.Reason == invv1.ReasonNotAllowed:
+			blocking++
+			held = cmp.Or(held, f.Message)
 		default:
 			blocking++
 			unknown = unknown || f.Reason == invv1.ReasonOutcomeUnknown
@@ -49,18 +54,39 @@ func conditionsFor(obj *invv1.SiteInvitation, st *invv1.SiteInvitationStatus, no
 	}
 	if blocking > 0 {
 		reason := invv1.ReasonInvitesFailed
-		if unknown {
+		switch {
+		case unknown:
 			reason = invv1.ReasonOutcomeUnknown
+		case held != "":
+			reason = invv1.ReasonNotAllowed
 		}
-		return conditionState{Stalled: true, Reason: reason, Message: failureCounts(st, &obj.Spec) +
-			" (see status.failed); fix the spec, or set annotation " + invv1.RetryAnnotation + " to a new value to try again"}
+		msg := failureCounts(st, &obj.Spec) + " (see status.failed); fix the spec, or set annotation " + invv1.RetryAnnotation +
+			" to a new value to try again"
+		if held != "" {
+			msg = failureCounts(st, &obj.Spec) + " (see status.failed): " + held + "; they go out once the policy allows them"
+		}
+		return conditionState{Stalled: true, Reason: reason, Message: msg}
 	}
 	sum := ledger.Summary(st, &obj.Spec)
 	msg := fmt.Sprintf("%d of %d invited, %d accepted", sum.Sent, sum.Desired, sum.Accepted)
 	if members > 0 {
 		msg += fmt.Sprintf(", %d already members", members)
 	}
+	if n := sentOutside(st, outside); n > 0 {
+		msg += fmt.Sprintf("; %d invited before the provider's policy changed are outside it now (kept: a policy change never revokes)", n)
+	}
 	return conditionState{Ready: true, Reason: invv1.ReasonSucceeded, Message: msg}
+}
+
+// sentOutside counts the sent invites whose email the policy would not allow now.
+func sentOutside(st *invv1.SiteInvitationStatus, outside map[string]string) int {
+	n := 0
+	for _, s := range st.Sent {
+		if _, ok := outside[s.Email]; ok {
+			n++
+		}
+	}
+	return n
 }
 
 // failureCounts says how many desired emails failed, by reason: "3 not invited: 2 InvalidEmail, 1 OutcomeUnknown".

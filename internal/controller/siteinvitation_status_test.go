@@ -23,6 +23,7 @@ func TestConditionsForTellsWhereTheObjectStands(t *testing.T) {
 	cases := []struct {
 		name        string
 		status      invv1.SiteInvitationStatus
+		outside     map[string]string
 		want        string // condString
 		wantMessage string
 	}{
@@ -48,6 +49,14 @@ func TestConditionsForTellsWhereTheObjectStands(t *testing.T) {
 		{name: "everyone invited", status: invv1.SiteInvitationStatus{Sent: []invv1.SentInvitation{sent("a@x.io", invv1.InvitationAccepted),
 			sent("b@x.io", invv1.InvitationPending)}},
 			want: "Ready " + invv1.ReasonSucceeded, wantMessage: "2 of 2 invited, 1 accepted"},
+		{name: "an email the policy holds back", status: invv1.SiteInvitationStatus{Sent: []invv1.SentInvitation{sent("a@x.io", invv1.InvitationPending)},
+			Failed: []invv1.FailedInvitation{{Email: "b@x.io", Reason: invv1.ReasonNotAllowed, Message: "domain x.io is not in policy.allowedEmailDomains of InvitationProvider ns/wp"}}},
+			outside: map[string]string{"b@x.io": "domain x.io is not in policy.allowedEmailDomains of InvitationProvider ns/wp"},
+			want:    "Stalled " + invv1.ReasonNotAllowed, wantMessage: "policy.allowedEmailDomains of InvitationProvider ns/wp; they go out once the policy allows them"},
+		{name: "invites sent before a policy tightened are kept and shown", status: invv1.SiteInvitationStatus{Sent: []invv1.SentInvitation{
+			sent("a@x.io", invv1.InvitationPending), sent("b@x.io", invv1.InvitationAccepted)}},
+			outside: map[string]string{"b@x.io": "domain x.io is not allowed"},
+			want:    "Ready " + invv1.ReasonSucceeded, wantMessage: "1 invited before the provider's policy changed are outside it now"},
 		{name: "a failed entry of a removed email does not count", status: invv1.SiteInvitationStatus{Sent: []invv1.SentInvitation{sent("a@x.io", invv1.InvitationPending),
 			sent("b@x.io", invv1.InvitationPending)}, Failed: []invv1.FailedInvitation{{Email: "gone@x.io", Reason: provider.ReasonInvalidEmail}}},
 			want: "Ready " + invv1.ReasonSucceeded},
@@ -56,7 +65,7 @@ func TestConditionsForTellsWhereTheObjectStands(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			obj := &invv1.SiteInvitation{ObjectMeta: metav1.ObjectMeta{Generation: 1}, Spec: spec}
-			c := conditionsFor(obj, &tc.status, t0, 2*time.Minute)
+			c := conditionsFor(obj, &tc.status, t0, 2*time.Minute, tc.outside)
 			if got := condString(&c); got != tc.want {
 				t.Errorf("conditions %q, want %q (message %q)", got, tc.want, c.Message)
 			}

@@ -34,3 +34,16 @@ func validateSpec(spec *invv1.SiteInvitationSpec) error {
 	}
 	return errors.Join(errs...)
 }
+
+// validateTokens checks the retry and resend tokens against what status can record: a longer token would
+// make every status write of the object fail, so it is refused instead, and the object says which.
+func validateTokens(annotations map[string]string) error {
+	var errs []error
+	for _, name := range []string{invv1.RetryAnnotation, invv1.ResendAnnotation} {
+		if n := len(annotations[name]); n > invv1.MaxTokenLength {
+			errs = append(errs, fmt.Errorf("annotation %s holds %d characters; a token may have at most %d (a timestamp works): set a shorter one",
+				name, n, invv1.MaxTokenLength))
+		}
+	}
+	return errors.Join(errs...)
+}

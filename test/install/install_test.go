@@ -395,3 +395,84 @@ func TestDockerfileIsPinnedAndUnprivileged(t *testing.T) {
 		t.Error("a .dockerignore keeps bin/ and local files out of the build context")
 	}
 }
+
+// TestUserRolesGrantWhatTheDocsSay binds the shipped user roles directly (the test API server has no
+// controller-manager to aggregate them into view and edit) and asks the real kubectl what each user may
+// do: an edit user writes SiteInvitations but no provider, a view user only reads, an admin writes the
+// namespace's InvitationProviders but never a ClusterInvitationProvider. Both installs ship the same rules.
+func TestUserRolesGrantWhatTheDocsSay(t *testing.T) {
+	k := find(docs(t, run(t, "kubectl", "kustomize", "config/default")), "ClusterRole")
+	h := find(docs(t, run(t, helm(t), "template", "inv", "charts/invitation-operator")), "ClusterRole")
+	byRole := func(objs []*unstructured.Unstructured, suffix string) *rbacv1.ClusterRole {
+		for _, o := range objs {
+			if strings.HasSuffix(o.GetName(), suffix) {
+				return convert[rbacv1.ClusterRole](t, o)
+			}
+		}
+		t.Fatalf("no ClusterRole ending in %s", suffix)
+		return nil
+	}
+	for _, level := range []string{"view", "edit", "admin"} {
+		kr, hr := byRole(k, "invitations-"+level), byRole(h, "invitations-"+level)
+		if !slices.Equal(ruleSet(kr.Rules), ruleSet(hr.Rules)) || kr.Labels["rbac.authorization.k8s.io/aggregate-to-"+level] != "true" {
+			t.Errorf("%s: kustomize and Helm differ, or the role is not aggregated: %v vs %v", level, kr.Rules, hr.Rules)
+		}
+	}
+
+	_, kc := testenv.StartForTest(t)
+	ctl := func(args ...string) string {
+		out, _ := exec.Command("kubectl", append([]string{"--kubeconfig", kc}, args...)...).CombinedOutput()
+		return strings.TrimSpace(string(out))
+	}
+	var roles []string
+	for _, level := range []string{"view", "edit", "admin"} {
+		r := byRole(k, "invitations-"+level)
+		r.ResourceVersion, r.UID = "", ""
+		b, err := yaml.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roles = append(roles, "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"+string(b))
+	}
+	manifest := filepath.Join(t.TempDir(), "roles.yaml")
+	if err := os.WriteFile(manifest, []byte(strings.Join(roles, "\n---\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := ctl("apply", "-f", manifest); !strings.Contains(out, "created") {
+		t.Fatalf("applying the roles: %s", out)
+	}
+	ctl("create", "namespace", "team")
+	// What Kubernetes' aggregation would give each built-in role: edit includes view, admin includes both.
+	grants := map[string][]string{"viewer": {"view"}, "editor": {"view", "edit"}, "owner": {"view", "edit", "admin"}}
+	for user, levels := range grants {
+		for _, level := range levels {
+			if out := ctl("-n", "team", "create", "rolebinding", user+"-"+level, "--clusterrole=invitation-operator-invitations-"+level, "--user="+user); !strings.Contains(out, "created") {
+				t.Fatalf("binding %s: %s", user, out)
+			}
+		}
+	}
+	cases := []struct {
+		user, verb, resource, want string
+	}{
+		{"editor", "create", "siteinvitations.invitations.siteops.dev", "yes"},
+		{"editor", "delete", "siteinvitations.invitations.siteops.dev", "yes"},
+		{"editor", "get", "invitationproviders.invitations.siteops.dev", "yes"},
+		{"editor", "create", "invitationproviders.invitations.siteops.dev", "no"},
+		{"editor", "update", "invitationproviders.invitations.siteops.dev", "no"},
+		{"editor", "update", "siteinvitations.invitations.siteops.dev --subresource=status", "no"},
+		{"viewer", "get", "siteinvitations.invitations.siteops.dev", "yes"},
+		{"viewer", "list", "invitationproviders.invitations.siteops.dev", "yes"},
+		{"viewer", "create", "siteinvitations.invitations.siteops.dev", "no"},
+		{"viewer", "patch", "siteinvitations.invitations.siteops.dev", "no"},
+		{"owner", "create", "invitationproviders.invitations.siteops.dev", "yes"},
+		{"owner", "create", "clusterinvitationproviders.invitations.siteops.dev", "no"},
+		{"owner", "get", "secrets", "no"},
+	}
+	for _, c := range cases {
+		args := append([]string{"auth", "can-i", c.verb}, strings.Fields(c.resource)...)
+		out := ctl(append(args, "-n", "team", "--as", c.user)...)
+		if got := out[strings.LastIndex(out, "\n")+1:]; got != c.want { // the answer is the last line, after any warning
+			t.Errorf("%s %s %s: %q, want %q", c.user, c.verb, c.resource, got, c.want)
+		}
+	}
+}
