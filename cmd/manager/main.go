@@ -2,7 +2,6 @@
 package main
 
 import (
-	"crypto/sha256"
 	"crypto/tls"
 	"flag"
 	"fmt"
@@ -135,23 +134,9 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("--cluster-resource-namespace is empty")
 	}
 	if o.leaderElectID == "" {
-		o.leaderElectID = leaderElectionID(o.shardSelector)
+		o.leaderElectID = controller.LeaderElectionID(o.shardSelector)
 	}
 	return o, nil
-}
-
-// defaultLeaderElectionID is the Lease of an install that is not sharded; it never changes, so a rolling
-// upgrade never has two leaders.
-const defaultLeaderElectionID = "invitation-operator.invitations.siteops.dev"
-
-// leaderElectionID names the Lease: one per shard, so that two sharded installs in one namespace each
-// elect their own leader instead of one of them idling.
-func leaderElectionID(shardSelector string) string {
-	if shardSelector == "" {
-		return defaultLeaderElectionID
-	}
-	sum := sha256.Sum256([]byte(shardSelector))
-	return fmt.Sprintf("invitation-operator-%x.invitations.siteops.dev", sum[:5])
 }
 
 // defaultClusterResourceNamespace is the namespace the operator runs in: POD_NAMESPACE (the chart and

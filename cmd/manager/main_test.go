@@ -15,6 +15,7 @@ import (
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/siteops/invitation-operator/internal/controller"
 	"github.com/siteops/invitation-operator/internal/testenv"
 )
 
@@ -79,14 +80,14 @@ func TestFlags(t *testing.T) {
 		check   func(*options) string
 	}{
 		{name: "defaults", check: func(o *options) string {
-			if o.leaderElectID != defaultLeaderElectionID || o.clusterResNS != "ops" {
+			if o.leaderElectID != controller.DefaultLeaderElectionID || o.clusterResNS != "ops" {
 				return fmt.Sprintf("lease %s, namespace %s", o.leaderElectID, o.clusterResNS)
 			}
 			return ""
 		}},
 		{name: "a shard has a Lease of its own", args: []string{"--watch-label-selector=shard=a"}, check: func(o *options) string {
 			other, _ := parseFlags([]string{"--watch-label-selector=shard=b"})
-			if o.leaderElectID == defaultLeaderElectionID || o.leaderElectID == other.leaderElectID || len(o.leaderElectID) > 63 {
+			if o.leaderElectID == controller.DefaultLeaderElectionID || o.leaderElectID == other.leaderElectID || len(o.leaderElectID) > 63 {
 				return "lease " + o.leaderElectID + " vs " + other.leaderElectID
 			}
 			return ""

@@ -115,8 +115,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 	w.eventually("blog", 15*time.Second, stalled(invv1.ReasonCredentialRejected))
 	w.secret("wp-token", wpToken)
 	w.eventually("blog", 20*time.Second, ready)
+	// A provider that echoes the request's Authorization header in its error body.
+	w.wp.Faults().Add(sandbox.Fault{Op: sandbox.OpInvite, Status: 400, EchoAuthorization: true, Times: 1})
+	w.create(w.invitation("echo", invv1.ProviderWordPress, "leak02@example.com"))
+	echo := w.eventually("echo", 15*time.Second, stalled(invv1.ReasonInvitesFailed))
+	NewWithT(t).Expect(echo.Status.Failed[0].Message).To(ContainSubstring("[redacted]"), "the echo reached status, redacted")
 
-	// Everything the operator wrote where people read: logs, events, conditions.
+	// Everything the operator wrote where people read: logs, events, conditions, status.
 	collect := func() []string {
 		seen := []string{w.logs.String()}
 		for _, e := range w.events("") {
@@ -129,8 +134,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 				seen = append(seen, c.Message)
 			}
 		}
-		for _, c := range w.get("blog").Status.Conditions {
-			seen = append(seen, c.Message)
+		for _, name := range []string{"blog", "echo"} {
+			obj := w.get(name)
+			for _, c := range obj.Status.Conditions {
+				seen = append(seen, c.Message)
+			}
+			for _, f := range obj.Status.Failed {
+				seen = append(seen, f.Message)
+			}
 		}
 		return seen
 	}
@@ -143,5 +154,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	g.Expect(all).NotTo(ContainSubstring(canary))
 	g.Expect(all).NotTo(ContainSubstring(wpToken))
 	g.Expect(strings.Join(seen[1:], "\n")).NotTo(ContainSubstring("leak01@example.com"), "events and conditions mask emails")
+	g.Expect(all).NotTo(ContainSubstring("Bearer "), "no form of the credential, not even its scheme with the token cut off")
+	g.Expect(all).NotTo(ContainSubstring("Bearer"), "no form of the credential")
 	g.Expect(seen[0]).NotTo(ContainSubstring("leak01@example.com"), "logs mask emails")
 }

@@ -1,11 +1,14 @@
 package controller
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/provider"
@@ -26,6 +29,8 @@ type Options struct {
 	BaseURLs map[provider.Type]string
 	// ClusterResourceNamespace is the only namespace a ClusterInvitationProvider's Secret may live in.
 	ClusterResourceNamespace string
+	// SecretReader reads provider Secrets; nil means the manager's uncached API reader (tests count reads).
+	SecretReader client.Reader
 	// Network says where provider clients may connect (allowed private ranges).
 	Network    provider.Network
 	Registerer prometheus.Registerer
@@ -39,7 +44,10 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		o.Clock = clock.RealClock{}
 	}
 	metrics := NewMetrics(o.Registerer)
-	providers := &Providers{SecretReader: mgr.GetAPIReader(), NewClient: o.NewClient, BaseURLs: o.BaseURLs,
+	if o.SecretReader == nil {
+		o.SecretReader = mgr.GetAPIReader()
+	}
+	providers := &Providers{SecretReader: o.SecretReader, NewClient: o.NewClient, BaseURLs: o.BaseURLs,
 		Timeout: o.ProviderTimeout, Observer: metrics, ClusterResourceNamespace: o.ClusterResourceNamespace, Network: o.Network}
 	recorder := boundedRecorder{mgr.GetEventRecorder("invitation-operator")}
 	si := &SiteInvitationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
@@ -56,4 +64,18 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		}
 	}
 	return nil
+}
+
+// DefaultLeaderElectionID is the Lease of an install that is not sharded; it never changes, so a rolling
+// upgrade never has two leaders.
+const DefaultLeaderElectionID = "invitation-operator.invitations.siteops.dev"
+
+// LeaderElectionID names the Lease for a shard: one per shard selector, so that two sharded installs in
+// one namespace each elect their own leader instead of one of them idling.
+func LeaderElectionID(shardSelector string) string {
+	if shardSelector == "" {
+		return DefaultLeaderElectionID
+	}
+	sum := sha256.Sum256([]byte(shardSelector))
+	return fmt.Sprintf("invitation-operator-%x.invitations.siteops.dev", sum[:5])
 }

@@ -2,8 +2,10 @@ package controller_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -141,6 +144,13 @@ func startedWorld(t *testing.T) *world {
 	return w
 }
 
+// serveFake serves a fake provider on loopback for the test's lifetime and returns its URL.
+func serveFake(t *testing.T, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 func (w *world) secret(name, value string) {
 	w.t.Helper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns}, StringData: map[string]string{"key": value}}
@@ -162,6 +172,14 @@ type managerOptions struct {
 	registry *prometheus.Registry
 	// wixURL overrides the sandbox (an unreachable provider).
 	wixURL string
+	// secretReader, when set, wraps the manager's Secret reader (to count reads).
+	secretReader func(client.Reader) client.Reader
+	// shard, when set, makes the manager reconcile only SiteInvitations matching this label selector,
+	// with leader election in the world's namespace under the shard's own Lease.
+	shard string
+	// clusterResourceNamespace is where ClusterInvitationProvider Secrets may live; default the world's
+	// namespace.
+	clusterResourceNamespace string
 }
 
 // start runs a manager for the world's namespace with short test periods; it stops at the test's end or
@@ -175,19 +193,36 @@ func (w *world) start(o managerOptions) (stop func()) {
 	if o.wixURL == "" {
 		o.wixURL = w.wixURL
 	}
+	cacheOpts := cache.Options{DefaultNamespaces: map[string]cache.Config{w.ns: {}}}
+	if o.shard != "" {
+		sel, err := labels.Parse(o.shard)
+		g.Expect(err).NotTo(HaveOccurred())
+		cacheOpts.ByObject = map[client.Object]cache.ByObject{&invv1.SiteInvitation{}: {Label: sel}}
+	}
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{w.ns: {}}},
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-		Logger:                 zap.New(zap.WriteTo(w.logs), zap.UseDevMode(true)),
+		Scheme:                  env.Scheme,
+		Metrics:                 metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress:  "0",
+		Cache:                   cacheOpts,
+		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
+		Logger:                  zap.New(zap.WriteTo(w.logs), zap.UseDevMode(true)),
+		LeaderElection:          o.shard != "",
+		LeaderElectionID:        controller.LeaderElectionID(o.shard),
+		LeaderElectionNamespace: w.ns,
+		LeaseDuration:           ptr.To(4 * time.Second),
+		RenewDeadline:           ptr.To(3 * time.Second),
+		RetryPeriod:             ptr.To(500 * time.Millisecond),
 	})
 	g.Expect(err).NotTo(HaveOccurred())
+	var secrets client.Reader = mgr.GetAPIReader()
+	if o.secretReader != nil {
+		secrets = o.secretReader(secrets)
+	}
 	err = controller.Setup(mgr, controller.Options{
 		Workers: 2, ResyncPeriod: testResync, SendDeadline: testDeadline, ProviderPollInterval: 500 * time.Millisecond,
 		ProviderTimeout: time.Second, RetryBase: 300 * time.Millisecond, NewClient: providers.New, Registerer: o.registry,
 		BaseURLs: map[provider.Type]string{provider.Wix: o.wixURL, provider.WordPress: w.wpURL}, Hooks: o.hooks,
+		SecretReader: secrets, ClusterResourceNamespace: cmp.Or(o.clusterResourceNamespace, w.ns),
 	})
 	g.Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())

@@ -33,6 +33,10 @@ type Fault struct {
 	// Applied, with Status, applies the request first and answers Status anyway: a 500 to a send whose
 	// invite was stored, which only a look at the provider can tell from one that applied nothing.
 	Applied bool
+	// EchoAuthorization, with Status, puts the request's Authorization header into the error message.
+	EchoAuthorization bool
+	// EndlessPages makes a listing (WordPress.com) answer full pages of other people's invites forever.
+	EndlessPages bool
 	// AcceptThenDrop applies the request (the invite is stored and its email counted), then closes the
 	// connection without answering: the case that proves idempotency.
 	AcceptThenDrop bool

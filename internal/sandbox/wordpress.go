@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,6 +22,9 @@ type WordPressOptions struct {
 	EmptyErrorsAsList bool
 	// Latency delays every answer (on top of faults), like a real network.
 	Latency time.Duration
+	// LongValues answers with invite keys and role names longer than status can hold (100 and 80
+	// characters), as a provider could: the operator must clamp them, never fail its status write.
+	LongValues bool
 }
 
 // WordPress is a fake of WordPress.com's invite endpoints (rest/v1.1 and wpcom/v2).
@@ -31,7 +35,11 @@ type WordPress struct {
 
 // NewWordPress returns the fake; serve it with httptest.NewServer or http.Server.
 func NewWordPress(opts WordPressOptions) *WordPress {
-	w := &WordPress{store: newStore("WordPress", "wpinv%08d", opts.Sites, opts.Tokens), opts: opts}
+	idFormat := "wpinv%08d"
+	if opts.LongValues {
+		idFormat = "wpinv" + strings.Repeat("k", 87) + "%08d"
+	}
+	w := &WordPress{store: newStore("WordPress", idFormat, opts.Sites, opts.Tokens), opts: opts}
 	w.mux.HandleFunc("POST /rest/v1.1/sites/{site}/invites/new", w.guard(OpInvite, w.newInvites))
 	w.mux.HandleFunc("GET /rest/v1.1/sites/{site}/invites", w.guard(OpList, w.list))
 	w.mux.HandleFunc("POST /rest/v1.1/sites/{site}/invites/{key}/resend", w.guard(OpResend, w.resendInvite))
@@ -100,6 +108,11 @@ func (w *WordPress) guard(op string, h func(http.ResponseWriter, *http.Request, 
 		if fault != nil && fault.Status != 0 {
 			if fault.Applied {
 				h(discard{}, withFault(r, fault), c)
+			}
+			if fault.EchoAuthorization {
+				// A provider that repeats the request's credential in its error text.
+				wpError(rw, c, fault.Status, "invalid_input", "Unexpected header Authorization: "+auth)
+				return
 			}
 			if fault.RetryAfter != "" {
 				rw.Header().Set("Retry-After", fault.RetryAfter)
@@ -207,6 +220,10 @@ func (w *WordPress) list(rw http.ResponseWriter, r *http.Request, c wpCtx) {
 		number = 100
 	}
 	offset, _ := strconv.Atoi(q.Get("offset"))
+	if f := faultOf(r); f != nil && f.EndlessPages {
+		w.endlessPage(rw, offset, number)
+		return
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var all []*Invite
@@ -222,12 +239,29 @@ func (w *WordPress) list(rw http.ResponseWriter, r *http.Request, c wpCtx) {
 		if inv.State == StateAccepted {
 			accepted = inv.Created.Add(time.Hour).Format(time.RFC3339)
 		}
-		page = append(page, map[string]any{"invite_key": inv.ID, "role": inv.Roles[0], "is_pending": inv.State == StatePending,
+		role := inv.Roles[0]
+		if w.opts.LongValues {
+			role += "-" + strings.Repeat("r", 79-len(role))
+		}
+		page = append(page, map[string]any{"invite_key": inv.ID, "role": role, "is_pending": inv.State == StatePending,
 			"invite_date": inv.Created.Format(time.RFC3339), "accepted_date": accepted,
 			"user":       map[string]any{"login": "", "email": inv.Email, "name": inv.Email, "avatar_URL": ""},
 			"invited_by": map[string]any{"ID": 1, "login": "sandbox", "name": "Sandbox", "site_ID": 1}})
 	}
 	writeJSON(rw, http.StatusOK, map[string]any{"found": len(all), "invites": page, "links": []any{}})
+}
+
+// endlessPage is a page of a listing that never ends: full of other people's pending invites, each page
+// about 20 KiB, always claiming a billion more.
+func (w *WordPress) endlessPage(rw http.ResponseWriter, offset, number int) {
+	page := make([]any, 0, number)
+	for i := range number {
+		n := offset + i
+		page = append(page, map[string]any{"invite_key": fmt.Sprintf("endless%010d", n), "role": "author", "is_pending": true,
+			"invite_date": "2026-01-01T00:00:00+00:00", "accepted_date": nil,
+			"user": map[string]any{"login": "", "email": fmt.Sprintf("stranger%d@elsewhere.example", n), "name": "Stranger", "avatar_URL": ""}})
+	}
+	writeJSON(rw, http.StatusOK, map[string]any{"found": 1 << 30, "invites": page, "links": []any{}})
 }
 
 func (w *WordPress) resendInvite(rw http.ResponseWriter, r *http.Request, c wpCtx) {

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -217,6 +218,8 @@ func (h *HTTP) secrets(c Call) []string {
 // not secrets and are left alone.
 func redact(b []byte, secrets []string) []byte {
 	const minSecret = 8
+	// Longest first: the whole header ("Bearer <token>") goes before the token inside it.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	for _, s := range secrets {
 		if len(s) < minSecret {
 			continue
