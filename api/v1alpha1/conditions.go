@@ -23,8 +23,8 @@ const (
 	ReasonProviderNotReady     = "ProviderNotReady"
 	ReasonSecretNotFound       = "SecretNotFound"
 	ReasonKeyNotFound          = "KeyNotFound"
-	ReasonCredentialMalformed  = "CredentialMalformed"
-	ReasonCredentialRejected   = "CredentialRejected"
+	ReasonCredentialMalformed  = "CredentialMalformed" //nolint:gosec // G101: a condition reason, not a credential
+	ReasonCredentialRejected   = "CredentialRejected"  //nolint:gosec // G101: a condition reason, not a credential
 	ReasonForbidden            = "Forbidden"
 	ReasonInvitesFailed        = "InvitesFailed"
 	ReasonRevoking             = "Revoking"
@@ -51,7 +51,7 @@ const (
 	ReasonVerified = "Verified"
 	// ReasonCredentialPresent: the credential is present and well formed, and the provider offers no
 	// cheap read to check it; the first send does.
-	ReasonCredentialPresent = "CredentialPresent"
+	ReasonCredentialPresent = "CredentialPresent" //nolint:gosec // G101: a condition reason, not a credential
 )
 
 // Failure reasons of status.failed[] that the operator assigns to transient failures (the provider's own

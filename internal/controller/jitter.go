@@ -10,7 +10,7 @@ func random(f func() float64) float64 {
 	if f != nil {
 		return f()
 	}
-	return rand.Float64()
+	return rand.Float64() //nolint:gosec // G404: jitter spreads load over time; it guards nothing
 }
 
 // jittered spreads a periodic look by ±10%, so objects created together do not come back together.

@@ -75,7 +75,7 @@ func (f *fakeProvider) Observe(context.Context, string, provider.Query) ([]provi
 	f.record("observe")
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var obs []provider.Observation
+	obs := make([]provider.Observation, 0, len(f.invited))
 	for e, id := range f.invited {
 		obs = append(obs, provider.Observation{Email: e, InviteID: id, State: provider.Pending})
 	}

@@ -30,8 +30,9 @@ func TestDeletionWithKeepNeverWaitsForTheProvider(t *testing.T) {
 		return apierrors.IsNotFound(k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), &invv1.SiteInvitation{}))
 	}).WithTimeout(10 * time.Second).Should(BeTrue())
 	pending := func() []sandbox.InviteState {
-		var states []sandbox.InviteState
-		for _, inv := range w.wix.Snapshot().Invites {
+		invites := w.wix.Snapshot().Invites
+		states := make([]sandbox.InviteState, 0, len(invites))
+		for _, inv := range invites {
 			states = append(states, inv.State)
 		}
 		return states

@@ -68,24 +68,18 @@ func matchAny(patterns []string, s string) bool {
 // empty) and everything else for itself. Patterns are short (CRD-bounded), so the simple backtracking is
 // cheap.
 func globMatch(pattern, s string) bool {
-	for len(pattern) > 0 {
-		star := strings.IndexByte(pattern, '*')
-		if star < 0 {
-			return pattern == s
-		}
-		if !strings.HasPrefix(s, pattern[:star]) {
-			return false
-		}
-		s, pattern = s[star:], pattern[star+1:]
-		if pattern == "" {
-			return true
-		}
-		for i := 0; i <= len(s); i++ {
-			if globMatch(pattern, s[i:]) {
-				return true
-			}
-		}
+	star := strings.IndexByte(pattern, '*')
+	if star < 0 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, pattern[:star]) {
 		return false
 	}
-	return s == ""
+	rest, tail := s[star:], pattern[star+1:]
+	for i := 0; i <= len(rest); i++ {
+		if globMatch(tail, rest[i:]) {
+			return true
+		}
+	}
+	return false
 }

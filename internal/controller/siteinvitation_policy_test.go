@@ -68,7 +68,7 @@ func TestPolicyHoldsBackWhatItDoesNotAllow(t *testing.T) {
 	snap := w.wp.Snapshot()
 	g.Expect(snap.Calls[sandbox.OpInvite]).To(Equal(1), "one invite call, for in@example.com only")
 	g.Expect(snap.Emails(wpSiteID, "out@elsewhere.org")).To(BeZero())
-	g.Consistently(callsOf(w.wp.Snapshot, sandbox.OpInvite)).WithTimeout(testResync).Should(Equal(1), "nothing outside the policy is retried")
+	g.Consistently(inviteCalls(w.wp.Snapshot)).WithTimeout(testResync).Should(Equal(1), "nothing outside the policy is retried")
 
 	// Loosening the policy re-evaluates exactly the objects that use the provider; none is edited.
 	w.setPolicy("wp", &invv1.ProviderPolicy{AllowedRoles: []string{"author", "editor"}, MaxEmailsPerObject: 10})
@@ -244,11 +244,10 @@ func TestOverlongProviderValuesNeverFailTheStatusWrite(t *testing.T) {
 	w.wpURL = serveFake(t, w.wp)
 	w.start(managerOptions{})
 	list := emails("long", 3)
-	w.create(w.invitation("blog", invv1.ProviderWordPress, list...))
-	obj := w.eventually("blog", 20*time.Second, ready)
+	w.inviteAndWait("blog", invv1.ProviderWordPress, list...)
 	g := NewWithT(t)
 	g.Consistently(func() string { return condition(w.get("blog"), "Ready") }).WithTimeout(testResync + testResync/2).Should(Equal("True/Succeeded"))
-	obj = w.get("blog")
+	obj := w.get("blog")
 	for _, s := range obj.Status.Sent {
 		g.Expect(len(s.InviteID)).To(BeNumerically("<=", 64))
 		for _, r := range s.Roles {

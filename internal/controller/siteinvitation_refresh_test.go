@@ -89,6 +89,6 @@ func TestExpiredInvitesAreSeen(t *testing.T) {
 		g.Expect(states).To(Equal(map[string]invv1.InvitationState{list[0]: invv1.InvitationPending,
 			list[1]: invv1.InvitationExpired, list[2]: invv1.InvitationPending}))
 	})
-	g.Consistently(callsOf(w.wp.Snapshot, sandbox.OpInvite)).WithTimeout(testResync).Should(Equal(1), "an expired invite is not resent by itself")
+	g.Consistently(inviteCalls(w.wp.Snapshot)).WithTimeout(testResync).Should(Equal(1), "an expired invite is not resent by itself")
 	exactlyOnce(g, w.wp.Snapshot(), wpSiteID, list)
 }

@@ -21,15 +21,7 @@ func (r *SiteInvitationReconciler) resendOnRequest(ctx context.Context, p *pass)
 	if p.policy.blocked != nil {
 		return stepResult{}, nil // a resend emails people: not while the object is outside its provider's policy
 	}
-	desired := ledger.DesiredSet(&p.obj.Spec)
-	var targets []invv1.SentInvitation
-	for _, s := range p.st.Sent {
-		_, outside := p.policy.outside[s.Email]
-		mine := !s.Adopted || p.obj.Spec.ManageAdoptedInvites
-		if (s.State == invv1.InvitationPending || s.State == invv1.InvitationExpired) && s.InviteID != "" && desired[s.Email] && !outside && mine {
-			targets = append(targets, s)
-		}
-	}
+	targets := resendTargets(p)
 	p.st.LastHandledResend = token
 	if err := r.writeStatus(ctx, p.obj, p.st, p.conditions(r.now(), r.SendDeadline)); err != nil {
 		return stepResult{}, err
@@ -67,4 +59,20 @@ func (r *SiteInvitationReconciler) resendOnRequest(ctx context.Context, p *pass)
 			"%d invites were not resent (%s); set a new %s token to try again", len(failed), maskList(failed), invv1.ResendAnnotation)
 	}
 	return stepResult{}, nil
+}
+
+// resendTargets are the invites a resend token emails again: pending or lapsed, with a key, of a desired
+// email the policy allows, and sent by this object (or adopted, when spec.manageAdoptedInvites says so).
+func resendTargets(p *pass) []invv1.SentInvitation {
+	desired := ledger.DesiredSet(&p.obj.Spec)
+	var targets []invv1.SentInvitation
+	for _, s := range p.st.Sent {
+		_, outside := p.policy.outside[s.Email]
+		mine := !s.Adopted || p.obj.Spec.ManageAdoptedInvites
+		live := s.State == invv1.InvitationPending || s.State == invv1.InvitationExpired
+		if live && s.InviteID != "" && desired[s.Email] && !outside && mine {
+			targets = append(targets, s)
+		}
+	}
+	return targets
 }

@@ -29,14 +29,14 @@ func (r *SiteInvitationReconciler) sendMissing(ctx context.Context, p *pass) (st
 		return stepResult{cond: p.policy.blocked}, nil
 	}
 	token := p.obj.Annotations[invv1.RetryAnnotation]
-	retry := token != "" && token != p.st.LastHandledRetry
-	plan := ledger.Compute(ledger.PlanInput{Spec: &p.obj.Spec, Generation: p.obj.Generation, Status: p.st, Now: r.now(), RetryRequested: retry,
+	retryAsked := token != "" && token != p.st.LastHandledRetry
+	plan := ledger.Compute(ledger.PlanInput{Spec: &p.obj.Spec, Generation: p.obj.Generation, Status: p.st, Now: r.now(), RetryRequested: retryAsked,
 		NotAllowed: p.policy.outside})
 	wake := plan.NextAttempt
 	for _, e := range plan.Held {
 		ledger.RecordNotAllowed(p.st, e, p.policy.outside[e], r.now(), p.obj.Generation)
 	}
-	if retry && len(plan.Retried) == 0 {
+	if retryAsked && len(plan.Retried) == 0 {
 		p.st.LastHandledRetry = token // nothing to retry: the token is handled
 	}
 	if len(plan.Send) == 0 {
@@ -49,20 +49,9 @@ func (r *SiteInvitationReconciler) sendMissing(ctx context.Context, p *pass) (st
 	caps := p.h.Client.Capabilities()
 	todo := plan.Send
 	if caps.ListsPending && neverAttempted(p.st, todo) {
-		// Status can be lost (restored from Git, deleted and re-created): adopt invites that already exist.
-		if res, ok := r.gate(p.h); !ok {
-			return halted(res.cond, earliest(wake, res.wake)), nil
-		}
-		obs, err := r.observe(ctx, p, provider.Query{Emails: todo})
-		if err != nil {
-			res := r.callFailed(ctx, p, callObserve, err)
-			return halted(res.cond, earliest(wake, res.wake)), nil
-		}
-		r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
-		byEmail := ledger.ByEmail(obs)
-		ledger.Refresh(p.st, byEmail, false)
-		if todo = ledger.Adopt(p.st, todo, byEmail, p.obj.Spec.Roles, r.now()); len(todo) < len(plan.Send) {
-			logf.FromContext(ctx).Info("Adopted existing invites", "count", len(plan.Send)-len(todo))
+		var stop *stepResult
+		if todo, stop = r.adoptExisting(ctx, p, todo); stop != nil {
+			return halted(stop.cond, earliest(wake, stop.wake)), nil
 		}
 	}
 	ev := &sendEvents{failed: map[string][]string{}}
@@ -72,7 +61,7 @@ func (r *SiteInvitationReconciler) sendMissing(ctx context.Context, p *pass) (st
 		if res, ok := r.gate(p.h); !ok {
 			return halted(res.cond, earliest(wake, res.wake)), nil
 		}
-		if retry && i == 0 {
+		if retryAsked && i == 0 {
 			p.st.LastHandledRetry = token // recorded with the first intent: the token acts once
 		}
 		res, err := r.sendBatch(ctx, p, batch)
@@ -84,21 +73,48 @@ func (r *SiteInvitationReconciler) sendMissing(ctx context.Context, p *pass) (st
 			wake = earliest(wake, r.now().Add(r.SendDeadline))
 		}
 		if o := res.request; o != nil {
-			if o.failure != nil && !o.failure.Retryable {
-				// The provider refused the request itself (an unknown role or site): every other batch would
-				// get the same answer, so they are recorded with it instead of being sent.
-				f := *o.failure
-				f.Message = provider.Truncate("not sent: the provider refused the same request for other emails: "+f.Message, 128)
-				for _, rest := range batches[i+1:] {
-					for _, e := range rest {
-						ledger.RecordFailure(p.st, e, f, r.now(), p.obj.Generation, 0, 0)
-					}
-				}
-			}
+			r.refuseRest(p, o, batches[i+1:])
 			return halted(o.cond, earliest(wake, o.retryAt)), nil
 		}
 	}
 	return stepResult{wake: wake}, nil
+}
+
+// adoptExisting looks, before a first send, for invites that already exist for todo (status lost: restored
+// from Git, deleted and re-created) and records them as adopted. It returns the emails left to send, or
+// the result that stops the step when the provider could not be asked.
+func (r *SiteInvitationReconciler) adoptExisting(ctx context.Context, p *pass, todo []string) ([]string, *stepResult) {
+	if res, ok := r.gate(p.h); !ok {
+		return nil, &res
+	}
+	obs, err := r.observe(ctx, p, provider.Query{Emails: todo})
+	if err != nil {
+		res := r.callFailed(ctx, p, callObserve, err)
+		return nil, &res
+	}
+	r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
+	byEmail := ledger.ByEmail(obs)
+	ledger.Refresh(p.st, byEmail, false)
+	rest := ledger.Adopt(p.st, todo, byEmail, p.obj.Spec.Roles, r.now())
+	if len(rest) < len(todo) {
+		logf.FromContext(ctx).Info("Adopted existing invites", "count", len(todo)-len(rest))
+	}
+	return rest, nil
+}
+
+// refuseRest records, for the batches not sent yet, the provider's refusal of a whole request as it stands
+// (an unknown role or site): every other batch would get the same answer.
+func (r *SiteInvitationReconciler) refuseRest(p *pass, o *outcome, rest [][]string) {
+	if o.failure == nil || o.failure.Retryable {
+		return
+	}
+	f := *o.failure
+	f.Message = provider.Truncate("not sent: the provider refused the same request for other emails: "+f.Message, 128)
+	for _, batch := range rest {
+		for _, e := range batch {
+			ledger.RecordFailure(p.st, e, f, r.now(), p.obj.Generation, 0, 0)
+		}
+	}
 }
 
 // neverAttempted reports whether some email in todo has never been tried (no failed entry): only then can

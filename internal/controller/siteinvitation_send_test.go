@@ -104,7 +104,7 @@ func TestPerInviteeErrorsAreRecordedNotRetriedAndRetriedOnRequest(t *testing.T) 
 
 	// Nothing is retried by itself: two resync periods later, no new invite call.
 	calls := w.wp.Snapshot().Calls[sandbox.OpInvite]
-	g.Consistently(callsOf(w.wp.Snapshot, sandbox.OpInvite)).WithTimeout(2 * testResync).Should(Equal(calls))
+	g.Consistently(inviteCalls(w.wp.Snapshot)).WithTimeout(2 * testResync).Should(Equal(calls))
 
 	// A retry request retries both once: bad@ now goes through; owner@ is still a member, which leaves
 	// the object Ready (a member is where the invite was meant to lead).
@@ -119,7 +119,7 @@ func TestPerInviteeErrorsAreRecordedNotRetriedAndRetriedOnRequest(t *testing.T) 
 	exactlyOnce(g, w.wp.Snapshot(), wpSiteID, []string{"ok1@example.com", "ok2@example.com", "bad@example.com"})
 	g.Expect(w.wp.Snapshot().Invitations(wpSiteID, "owner@example.com")).To(Equal(0))
 	calls = w.wp.Snapshot().Calls[sandbox.OpInvite]
-	g.Consistently(callsOf(w.wp.Snapshot, sandbox.OpInvite)).WithTimeout(testResync).Should(Equal(calls), "a token acts once")
+	g.Consistently(inviteCalls(w.wp.Snapshot)).WithTimeout(testResync).Should(Equal(calls), "a token acts once")
 
 	// Fixing the role in the spec retries the UnknownRole failures without any annotation.
 	w.update("roles", func(o *invv1.SiteInvitation) { o.Spec.Roles = []string{"editor"} })

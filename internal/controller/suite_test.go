@@ -214,7 +214,7 @@ func (w *world) start(o managerOptions) (stop func()) {
 		RetryPeriod:             ptr.To(500 * time.Millisecond),
 	})
 	g.Expect(err).NotTo(HaveOccurred())
-	var secrets client.Reader = mgr.GetAPIReader()
+	secrets := mgr.GetAPIReader()
 	if o.secretReader != nil {
 		secrets = o.secretReader(secrets)
 	}
@@ -338,24 +338,21 @@ func (w *world) events(name string) []eventsv1.Event {
 
 // expectEvent waits (bounded) for an event about the named object with reason: events are recorded
 // asynchronously.
-func (w *world) expectEvent(name, reason string) eventsv1.Event {
+func (w *world) expectEvent(name, reason string) {
 	w.t.Helper()
-	var found eventsv1.Event
 	NewWithT(w.t).Eventually(func() bool {
 		for _, e := range w.events(name) {
 			if e.Reason == reason {
-				found = e
 				return true
 			}
 		}
 		return false
 	}).WithTimeout(10*time.Second).Should(BeTrue(), "an event %s about %s", reason, name)
-	return found
 }
 
-// callsOf reads one operation's call count from a sandbox, for Consistently.
-func callsOf(snap func() sandbox.Snapshot, op string) func() int {
-	return func() int { return snap().Calls[op] }
+// inviteCalls reads a sandbox's invite call count, for Consistently.
+func inviteCalls(snap func() sandbox.Snapshot) func() int {
+	return func() int { return snap().Calls[sandbox.OpInvite] }
 }
 
 // fakeProvider is what tests do with either sandbox: read its ledger, accept or expire an invite.

@@ -424,7 +424,7 @@ func TestUserRolesGrantWhatTheDocsSay(t *testing.T) {
 		out, _ := exec.Command("kubectl", append([]string{"--kubeconfig", kc}, args...)...).CombinedOutput()
 		return strings.TrimSpace(string(out))
 	}
-	var roles []string
+	roles := make([]string, 0, 3)
 	for _, level := range []string{"view", "edit", "admin"} {
 		r := byRole(k, "invitations-"+level)
 		r.ResourceVersion, r.UID = "", ""

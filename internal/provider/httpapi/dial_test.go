@@ -24,7 +24,7 @@ type recorder struct {
 }
 
 func (r *recorder) resolve(_ context.Context, host string) ([]netip.Addr, error) {
-	var out []netip.Addr
+	out := make([]netip.Addr, 0, len(r.names[host]))
 	for _, a := range r.names[host] {
 		out = append(out, netip.MustParseAddr(a))
 	}
