@@ -60,7 +60,7 @@ func (r *SiteInvitationReconciler) observeInto(ctx context.Context, p *pass, loo
 	if err != nil {
 		return r.callFailed(ctx, p, callObserve, err)
 	}
-	ledger.Refresh(p.st, ledger.ByEmail(obs), p.h.Client.Capabilities().ListsPending)
+	ledger.Refresh(p.st, ledger.ByEmail(obs), lookup, p.h.Client.Capabilities().ListsPending)
 	r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
 	return stepResult{}
 }

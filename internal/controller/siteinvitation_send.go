@@ -94,7 +94,7 @@ func (r *SiteInvitationReconciler) adoptExisting(ctx context.Context, p *pass, t
 	}
 	r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
 	byEmail := ledger.ByEmail(obs)
-	ledger.Refresh(p.st, byEmail, false)
+	ledger.Refresh(p.st, byEmail, todo, false)
 	rest := ledger.Adopt(p.st, todo, byEmail, p.obj.Spec.Roles, r.now())
 	if len(rest) < len(todo) {
 		logf.FromContext(ctx).Info("Adopted existing invites", "count", len(todo)-len(rest))

@@ -160,13 +160,16 @@ func Settle(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation,
 const outcomeUnknownMessage = "may have been sent: no answer came and Wix lists no pending invites; to resend, set annotation " +
 	invv1.RetryAnnotation
 
-// Refresh moves sent entries to the state the provider shows and learns invite keys. listsPending says
-// whether absence means something: on WordPress.com a pending invite that is neither listed nor a member
-// was withdrawn at the provider; Wix shows only acceptance, so absence says nothing there.
-func Refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation, listsPending bool) {
+// Refresh moves the sent entries the provider was asked about (asked; nil: every entry) to the state it
+// shows and learns invite keys. listsPending says whether absence means something: on WordPress.com a
+// pending invite that is neither listed nor a member was withdrawn at the provider; Wix shows only
+// acceptance, so absence says nothing there. An entry that was not asked about keeps its state: a
+// listing keeps only what it was asked for.
+func Refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation, asked []string, listsPending bool) {
+	covered := provider.Query{Emails: asked}.Wanted()
 	for i := range st.Sent {
 		s := &st.Sent[i]
-		if s.State == invv1.InvitationAccepted || s.State == invv1.InvitationRevoked {
+		if s.State == invv1.InvitationAccepted || s.State == invv1.InvitationRevoked || !covered(s.Email) {
 			continue
 		}
 		o, ok := obs[s.Email]

@@ -56,11 +56,11 @@ func TestAdoptAndRefresh(t *testing.T) {
 	obs = ByEmail([]provider.Observation{{Email: "a@x.io", InviteID: "k1", State: provider.Accepted},
 		{Email: "c@x.io", InviteID: "k3", State: provider.Pending}})
 	wix := st.DeepCopy()
-	Refresh(st, obs, true)
+	Refresh(st, obs, nil, true)
 	if st.Sent[0].State != invv1.InvitationAccepted || st.Sent[1].InviteID != "k3" || st.Sent[2].State != invv1.InvitationRevoked {
 		t.Fatalf("WordPress.com refresh: %+v", st.Sent)
 	}
-	Refresh(wix, obs, false)
+	Refresh(wix, obs, nil, false)
 	if wix.Sent[2].State != invv1.InvitationPending {
 		t.Fatalf("Wix shows no pending invites: absence means nothing: %+v", wix.Sent)
 	}
@@ -123,7 +123,7 @@ func TestProviderValuesAreClampedToWhatStatusHolds(t *testing.T) {
 	if st.Sent[2].InviteID != "" {
 		t.Fatalf("a key with control characters kept: %q", st.Sent[2].InviteID)
 	}
-	Refresh(st, ByEmail([]provider.Observation{{Email: "b@x.io", InviteID: long, State: provider.Pending}}), true)
+	Refresh(st, ByEmail([]provider.Observation{{Email: "b@x.io", InviteID: long, State: provider.Pending}}), []string{"b@x.io"}, true)
 	if st.Sent[1].InviteID != "ok-key" {
 		t.Fatalf("an over-long key from a refresh replaced a valid one: %q", st.Sent[1].InviteID)
 	}
@@ -167,5 +167,17 @@ func TestNotAllowedEmailsAreHeldAndSentOnceAllowed(t *testing.T) {
 	}
 	if plan := Compute(PlanInput{Spec: spec, Generation: 1, Status: st, Now: t0}); !slices.Equal(plan.Send, []string{"a@x.io", "b@y.io"}) {
 		t.Fatalf("once allowed, the held email is sent without a spec change: %+v", plan)
+	}
+}
+
+// TestRefreshJudgesOnlyWhatItAsked: a listing keeps only the emails it was asked about, so an entry it was
+// not asked about is not "absent" and must not turn Revoked.
+func TestRefreshJudgesOnlyWhatItAsked(t *testing.T) {
+	t.Parallel()
+	st := &invv1.SiteInvitationStatus{Sent: []invv1.SentInvitation{sentEntry("a@x.io", "k1", invv1.InvitationPending),
+		sentEntry("b@x.io", "k2", invv1.InvitationPending)}}
+	Refresh(st, ByEmail(nil), []string{"b@x.io"}, true)
+	if st.Sent[0].State != invv1.InvitationPending || st.Sent[1].State != invv1.InvitationRevoked {
+		t.Fatalf("only b was asked about and is absent: %+v", st.Sent)
 	}
 }
