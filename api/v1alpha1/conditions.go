@@ -35,6 +35,8 @@ const (
 	// site, a role, more emails than allowed); as a status.failed[].reason, an email outside the policy's
 	// email domains. Nothing outside the policy is sent.
 	ReasonNotAllowed = "NotAllowed"
+	// ReasonSiteNotServed: a Ghost SiteInvitation names a site its provider does not pin.
+	ReasonSiteNotServed = "SiteNotServed"
 	// ReasonSecretNamespaceNotAllowed: a ClusterInvitationProvider names a Secret outside the operator's
 	// cluster resource namespace; the Secret is never read.
 	ReasonSecretNamespaceNotAllowed = "SecretNamespaceNotAllowed"

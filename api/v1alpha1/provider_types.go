@@ -26,6 +26,44 @@ type WixProviderSpec struct {
 // user who may promote users on the sites it serves.
 type WordPressProviderSpec struct{}
 
+// GhostKeyType is the kind of Ghost Admin API key a provider's Secret holds; the two look alike.
+// +kubebuilder:validation:Enum=StaffToken;Integration
+type GhostKeyType string
+
+const (
+	// GhostStaffToken is a staff user's access token (Ghost Admin → your profile → Staff access token): it
+	// may create, list and revoke invites, so a send whose answer was lost is settled by listing.
+	GhostStaffToken GhostKeyType = "StaffToken"
+	// GhostIntegration is a custom integration's Admin API key: it may only create invites. A lost answer
+	// is an unknown outcome (as on Wix), invites cannot be revoked, and Administrator invites are refused.
+	GhostIntegration GhostKeyType = "Integration"
+)
+
+// GhostProviderSpec configures Ghost's Admin API. A Ghost site is addressed by its URL, which is also where
+// the operator connects, so the provider pins the sites its key serves. The Secret key holds the Admin
+// API key as "<24-hex id>:<64-hex secret>".
+type GhostProviderSpec struct {
+	// keyType is the kind of key in the Secret: StaffToken (recommended: invites can be listed and
+	// revoked, so a lost answer is settled automatically) or Integration (create-only: a lost answer stays
+	// an unknown outcome until a human retries, removalPolicy Revoke cannot revoke, and Administrator
+	// invites are refused). The credential check confirms the kind.
+	// +required
+	KeyType GhostKeyType `json:"keyType"`
+
+	// sites are the Ghost sites this key serves, by URL (https://blog.example.com, or a site in a
+	// subdirectory such as https://example.com/blog): https on an InvitationProvider; on a
+	// ClusterInvitationProvider plain http too, only to a loopback address (local runs). The operator
+	// connects only to these, checked again at dial time; a SiteInvitation for any other site stalls. 1 to
+	// 20, each at most 253 characters.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=20
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:items:XValidation:rule="isURL(self) && url(self).getScheme() in ['https', 'http'] && url(self).getHostname() != '' && !self.contains('@') && !self.contains('?') && !self.contains('#')",message="spec.ghost.sites must be absolute http(s) URLs without user info, a query or a fragment, such as https://blog.example.com"
+	Sites []string `json:"sites"`
+}
+
 // SecretKeyReference names one key of a Secret that holds a provider credential.
 type SecretKeyReference struct {
 	// name is the Secret's name: a Kubernetes object name (lowercase letters, digits, '-' and '.'), at most
@@ -74,13 +112,18 @@ type RateLimit struct {
 // ProviderSpec is how to talk to one provider account: which provider, the credential, and the limits every
 // user of it shares.
 type ProviderSpec struct {
-	// wix selects Wix Site Invites. Exactly one of wix and wordpress is set.
+	// wix selects Wix Site Invites. Exactly one of wix, wordpress and ghost is set.
 	// +optional
 	Wix *WixProviderSpec `json:"wix,omitempty"`
 
-	// wordpress selects WordPress.com invites. Exactly one of wix and wordpress is set.
+	// wordpress selects WordPress.com invites. Exactly one of wix, wordpress and ghost is set.
 	// +optional
 	WordPress *WordPressProviderSpec `json:"wordpress,omitempty"`
+
+	// ghost selects Ghost's Admin API (staff invitations), for the sites it lists. Exactly one of wix,
+	// wordpress and ghost is set.
+	// +optional
+	Ghost *GhostProviderSpec `json:"ghost,omitempty"`
 
 	// secretRef names the Secret key holding the credential: the Wix API key, or the WordPress.com OAuth2
 	// token. The operator reads it on demand and never caches Secrets cluster-wide.
@@ -88,7 +131,7 @@ type ProviderSpec struct {
 	SecretRef SecretKeyReference `json:"secretRef"`
 
 	// rateLimit caps provider calls made with this credential, shared by every SiteInvitation using this
-	// provider. Defaults: Wix 100 requests per minute, WordPress 60.
+	// provider. Defaults: Wix 100 requests per minute, WordPress 60, Ghost 60.
 	// +optional
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 
@@ -159,21 +202,25 @@ func (s *ProviderSpec) Type() ProviderType {
 		return ProviderWix
 	case s.WordPress != nil:
 		return ProviderWordPress
+	case s.Ghost != nil:
+		return ProviderGhost
 	}
 	return ""
 }
 
 // InvitationProviderSpec is a ProviderSpec whose Secret lives in the provider's own namespace.
 //
-// +kubebuilder:validation:XValidation:rule="has(self.wix) != has(self.wordpress)",message="set exactly one of spec.wix and spec.wordpress"
+// +kubebuilder:validation:XValidation:rule="[has(self.wix), has(self.wordpress), has(self.ghost)].filter(x, x).size() == 1",message="set exactly one of spec.wix, spec.wordpress and spec.ghost"
 // +kubebuilder:validation:XValidation:rule="!has(self.secretRef.__namespace__)",message="spec.secretRef.namespace is not allowed on InvitationProvider: the Secret must be in the provider's namespace"
+// +kubebuilder:validation:XValidation:rule="!has(self.ghost) || self.ghost.sites.all(s, s.lowerAscii().startsWith('https://'))",message="spec.ghost.sites must use https on an InvitationProvider; plain http to a loopback address is allowed only on a ClusterInvitationProvider"
 type InvitationProviderSpec struct {
 	ProviderSpec `json:",inline"`
 }
 
 // ClusterInvitationProviderSpec is a ProviderSpec usable from many namespaces, owned by the platform team.
 //
-// +kubebuilder:validation:XValidation:rule="has(self.wix) != has(self.wordpress)",message="set exactly one of spec.wix and spec.wordpress"
+// +kubebuilder:validation:XValidation:rule="[has(self.wix), has(self.wordpress), has(self.ghost)].filter(x, x).size() == 1",message="set exactly one of spec.wix, spec.wordpress and spec.ghost"
+// +kubebuilder:validation:XValidation:rule="!has(self.ghost) || self.ghost.sites.all(s, !s.lowerAscii().startsWith('http://') || s.lowerAscii().matches('^http://(localhost|127\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}|\\\\[::1\\\\])(:[0-9]{1,5})?(/.*)?$'))",message="spec.ghost.sites must use https; plain http is allowed only to a loopback address (127.0.0.0/8, [::1], localhost)"
 type ClusterInvitationProviderSpec struct {
 	ProviderSpec `json:",inline"`
 

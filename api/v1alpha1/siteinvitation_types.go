@@ -7,7 +7,7 @@ import (
 // ProviderType names the site builder whose invite API a SiteInvitation or provider talks to. It is spelled
 // out on the SiteInvitation itself so that the CRD can validate the provider-specific fields before anything
 // is stored.
-// +kubebuilder:validation:Enum=Wix;WordPress
+// +kubebuilder:validation:Enum=Wix;WordPress;Ghost
 type ProviderType string
 
 const (
@@ -15,6 +15,8 @@ const (
 	ProviderWix ProviderType = "Wix"
 	// ProviderWordPress is WordPress.com invites (OAuth2 bearer token).
 	ProviderWordPress ProviderType = "WordPress"
+	// ProviderGhost is Ghost's Admin API staff invitations (Admin API key).
+	ProviderGhost ProviderType = "Ghost"
 )
 
 // RemovalPolicy says what happens to invites that are still pending when their email leaves the list or the
@@ -48,9 +50,11 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.provider != 'Wix' || self.roles.all(r, r.matches('^[0-9]+$'))",message="Wix roles are numeric role (policy) IDs such as 6600344420111308827"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'Wix' || self.site.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="a Wix site is the site ID, a GUID such as 1f2d3c4b-5a69-4788-99aa-bbccddeeff00"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'WordPress' || self.site.matches('^([0-9]+|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$')",message="a WordPress site is a numeric blog ID or a lowercase domain such as example.wordpress.com"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'Ghost' || (isURL(self.site) && url(self.site).getScheme() in ['https', 'http'] && url(self.site).getHostname() != '' && (!self.site.lowerAscii().startsWith('http://') || self.site.lowerAscii().matches('^http://(localhost|127\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}|\\\\[::1\\\\])(:[0-9]{1,5})?(/.*)?$')))",message="a Ghost site is the site's URL, such as https://blog.example.com: https, or plain http only to a loopback address"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'Ghost' || (self.roles.size() == 1 && self.roles.all(r, r in ['Contributor', 'Author', 'Editor', 'Administrator', 'Super Editor']))",message="Ghost invites take exactly one role in spec.roles: Contributor, Author, Editor, Administrator or Super Editor"
 type SiteInvitationSpec struct {
-	// provider is the site builder that sends the invites: Wix or WordPress (WordPress.com). It selects which
-	// of the other fields apply and must match the type of the provider named by providerRef.
+	// provider is the site builder that sends the invites: Wix, WordPress (WordPress.com) or Ghost. It
+	// selects which of the other fields apply and must match the type of the provider named by providerRef.
 	// Immutable: invites already sent cannot move to another provider.
 	// +required
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.provider is immutable: create a new SiteInvitation for another provider"
@@ -62,7 +66,8 @@ type SiteInvitationSpec struct {
 	ProviderRef ProviderReference `json:"providerRef"`
 
 	// site identifies the website. WordPress: the numeric blog ID or the site's domain
-	// (example.wordpress.com). Wix: the site ID (a GUID). At most 253 characters.
+	// (example.wordpress.com). Wix: the site ID (a GUID). Ghost: the site's URL (https://blog.example.com),
+	// one of the sites its provider pins. At most 253 characters.
 	// Immutable: the invites already sent belong to this site.
 	// +required
 	// +kubebuilder:validation:MinLength=1
@@ -72,7 +77,8 @@ type SiteInvitationSpec struct {
 
 	// roles is what the invited people become. WordPress: exactly one role name (administrator, editor,
 	// author, contributor, follower, or a custom role of the site). Wix: 1 to 10 role (policy) IDs, numeric
-	// strings of at most 20 digits. A change applies to invites sent afterwards; pending invites keep the
+	// strings of at most 20 digits. Ghost: exactly one of Contributor, Author, Editor, Administrator, Super
+	// Editor (a role the site lacks fails that email with UnknownRole). A change applies to invites sent afterwards; pending invites keep the
 	// roles they were sent with, which status.sent[].roles shows.
 	// +required
 	// +listType=set
@@ -218,6 +224,11 @@ type SentInvitation struct {
 	// sentAt is when the provider accepted the invite (or when the operator adopted an existing one).
 	// +required
 	SentAt metav1.Time `json:"sentAt"`
+
+	// expiresAt is when the invite lapses, where the provider tells it (Wix expirationDate, Ghost expires);
+	// absent where it does not (WordPress.com).
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
 
 	// state is Pending, Accepted, Expired or Revoked.
 	// +required

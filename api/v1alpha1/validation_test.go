@@ -48,6 +48,25 @@ spec:
   wordpress: {}
   secretRef: {name: wpcom-token, key: token}
 `
+	ghostInvitation = `
+apiVersion: invitations.siteops.dev/v1alpha1
+kind: SiteInvitation
+metadata: {generateName: ghost-}
+spec:
+  provider: Ghost
+  providerRef: {kind: ClusterInvitationProvider, name: ghost}
+  site: https://blog.example.com
+  roles: [Author]
+  emails: [ada@example.com]
+`
+	ghostProvider = `
+apiVersion: invitations.siteops.dev/v1alpha1
+kind: InvitationProvider
+metadata: {generateName: gprov-}
+spec:
+  ghost: {keyType: StaffToken, sites: ["https://blog.example.com"]}
+  secretRef: {name: ghost-key, key: key}
+`
 	clusterProvider = `
 apiVersion: invitations.siteops.dev/v1alpha1
 kind: ClusterInvitationProvider
@@ -199,13 +218,52 @@ func TestInvalidObjectsAreRejectedWithAClearMessage(t *testing.T) {
 			[]string{`spec: Invalid value: a Wix site is the site ID, a GUID such as 1f2d3c4b-5a69-4788-99aa-bbccddeeff00`}},
 		{"WordPress site with capitals", wordpressInvitation, set("Example.WordPress.com", "spec", "site"),
 			[]string{`spec: Invalid value: a WordPress site is a numeric blog ID or a lowercase domain such as example.wordpress.com`}},
+		// Ghost
+		{"Ghost site that is not a URL", ghostInvitation, set("blog.example.com", "spec", "site"),
+			[]string{`spec: Invalid value: a Ghost site is the site's URL, such as https://blog.example.com`}},
+		{"Ghost site over plain http", ghostInvitation, set("http://blog.example.com", "spec", "site"),
+			[]string{`a Ghost site is the site's URL, such as https://blog.example.com: https, or plain http only to a loopback address`}},
+		{"Ghost site over plain http in capitals", ghostInvitation, set("HTTP://10.0.0.7", "spec", "site"),
+			[]string{`a Ghost site is the site's URL`}},
+		{"unknown Ghost role", ghostInvitation, set(strings_("Owner"), "spec", "roles"),
+			[]string{`spec: Invalid value: Ghost invites take exactly one role in spec.roles: Contributor, Author, Editor, Administrator or Super Editor`}},
+		{"lowercase Ghost role", ghostInvitation, set(strings_("author"), "spec", "roles"),
+			[]string{`Ghost invites take exactly one role`}},
+		{"two Ghost roles", ghostInvitation, set(strings_("Author", "Editor"), "spec", "roles"),
+			[]string{`Ghost invites take exactly one role`}},
+		{"message with Ghost", ghostInvitation, set("hi", "spec", "message"),
+			[]string{`spec.message is only supported by WordPress`}},
+		{"Ghost provider without sites", ghostProvider, del("spec", "ghost", "sites"),
+			[]string{`spec.ghost.sites: Required value`}},
+		{"Ghost provider without a key type", ghostProvider, del("spec", "ghost", "keyType"),
+			[]string{`spec.ghost.keyType: Required value`}},
+		{"Ghost provider with an unknown key type", ghostProvider, set("ContentKey", "spec", "ghost", "keyType"),
+			[]string{`spec.ghost.keyType: Unsupported value: "ContentKey": supported values: "StaffToken", "Integration"`}},
+		{"Ghost site that is not a URL on a provider", ghostProvider, set(strings_("blog"), "spec", "ghost", "sites"),
+			[]string{`spec.ghost.sites[0]: Invalid value: "blog": spec.ghost.sites must be absolute http(s) URLs`}},
+		{"Ghost site with a query", ghostProvider, set(strings_("https://blog.example.com/?x=1"), "spec", "ghost", "sites"),
+			[]string{`spec.ghost.sites must be absolute http(s) URLs without user info, a query or a fragment`}},
+		{"plain http Ghost site on a namespaced provider, even loopback", ghostProvider, set(strings_("http://127.0.0.1:2368"), "spec", "ghost", "sites"),
+			[]string{`spec: Invalid value: spec.ghost.sites must use https on an InvitationProvider`}},
+		{"plain http Ghost site on a cluster provider to a private address", clusterProvider, func(u *unstructured.Unstructured) {
+			del("spec", "wix")(u)
+			set(map[string]any{"keyType": "Integration", "sites": strings_("HTTP://10.1.2.3:2368")}, "spec", "ghost")(u)
+		}, []string{`spec.ghost.sites must use https; plain http is allowed only to a loopback address`}},
+		{"Ghost and Wix on one provider", ghostProvider, set(map[string]any{}, "spec", "wix"),
+			[]string{`set exactly one of spec.wix, spec.wordpress and spec.ghost`}},
+		{"21 Ghost sites", ghostProvider, set(strings_("https://a1.example.com", "https://a2.example.com", "https://a3.example.com", "https://a4.example.com",
+			"https://a5.example.com", "https://a6.example.com", "https://a7.example.com", "https://a8.example.com", "https://a9.example.com", "https://a10.example.com",
+			"https://a11.example.com", "https://a12.example.com", "https://a13.example.com", "https://a14.example.com", "https://a15.example.com",
+			"https://a16.example.com", "https://a17.example.com", "https://a18.example.com", "https://a19.example.com", "https://a20.example.com",
+			"https://a21.example.com"), "spec", "ghost", "sites"),
+			[]string{`spec.ghost.sites: Too many: 21: must have at most 20 items`}},
 		{"unknown field", wordpressInvitation, set("yes", "spec", "sendNow"),
 			[]string{`unknown field "spec.sendNow"`}},
 		// providers
 		{"provider with both wix and wordpress", namespacedProvider, set(map[string]any{}, "spec", "wix"),
-			[]string{`spec: Invalid value: set exactly one of spec.wix and spec.wordpress`}},
+			[]string{`spec: Invalid value: set exactly one of spec.wix, spec.wordpress and spec.ghost`}},
 		{"provider with neither wix nor wordpress", namespacedProvider, del("spec", "wordpress"),
-			[]string{`spec: Invalid value: set exactly one of spec.wix and spec.wordpress`}},
+			[]string{`spec: Invalid value: set exactly one of spec.wix, spec.wordpress and spec.ghost`}},
 		{"namespaced provider naming another namespace", namespacedProvider, set("kube-system", "spec", "secretRef", "namespace"),
 			[]string{`spec: Invalid value: spec.secretRef.namespace is not allowed on InvitationProvider: the Secret must be in the provider's namespace`}},
 		{"baseURL on a namespaced provider", namespacedProvider, set("https://example.com", "spec", "baseURL"),
@@ -297,6 +355,17 @@ func TestValidObjectsAreAccepted(t *testing.T) {
 			"allowedRoles": strings_("author", "6600344420111308827"), "allowedEmailDomains": strings_("example.com", "*.example.org"),
 			"maxEmailsPerObject": int64(100)}, "spec", "policy")},
 		{"manage adopted invites", wordpressInvitation, set(true, "spec", "manageAdoptedInvites")},
+		{"a Ghost invitation", ghostInvitation, func(*unstructured.Unstructured) {}},
+		{"a Ghost site in a subdirectory, role Super Editor", ghostInvitation, func(u *unstructured.Unstructured) {
+			set("https://example.com/blog", "spec", "site")(u)
+			set(strings_("Super Editor"), "spec", "roles")(u)
+		}},
+		{"a loopback Ghost site over http", ghostInvitation, set("http://127.0.0.1:2368", "spec", "site")},
+		{"a Ghost provider", ghostProvider, func(*unstructured.Unstructured) {}},
+		{"a loopback Ghost site on a cluster provider", clusterProvider, func(u *unstructured.Unstructured) {
+			del("spec", "wix")(u)
+			set(map[string]any{"keyType": "StaffToken", "sites": strings_("http://127.0.0.1:2368", "https://blog.example.com")}, "spec", "ghost")(u)
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 var defaultRateLimits = map[provider.Type]invv1.RateLimit{
 	provider.Wix:       {RequestsPerMinute: 100, Burst: 5},
 	provider.WordPress: {RequestsPerMinute: 60, Burst: 5},
+	provider.Ghost:     {RequestsPerMinute: 60, Burst: 5},
 }
 
 // providerView is the part of an InvitationProvider or ClusterInvitationProvider the controllers use, so
@@ -231,15 +232,18 @@ func (p *Providers) build(v providerView, ptype provider.Type, credential string
 	if base == "" {
 		base = p.BaseURLs[ptype]
 	}
-	var account string
-	if v.Spec.Wix != nil {
-		account = v.Spec.Wix.AccountID
-	}
-	return p.NewClient(provider.Config{
-		Type: ptype, Credential: credential, AccountID: account, BaseURL: base, BatchSize: int(v.Spec.BatchSize),
+	cfg := provider.Config{
+		Type: ptype, Credential: credential, BaseURL: base, BatchSize: int(v.Spec.BatchSize),
 		Limiter: p.limiters.Get(v.Key, int(limit.RequestsPerMinute), int(limit.Burst)), Timeout: p.Timeout, Observer: p.Observer,
 		Network: p.Network,
-	})
+	}
+	if v.Spec.Wix != nil {
+		cfg.AccountID = v.Spec.Wix.AccountID
+	}
+	if g := v.Spec.Ghost; g != nil {
+		cfg.Sites, cfg.StaffToken = g.Sites, g.KeyType == invv1.GhostStaffToken
+	}
+	return p.NewClient(cfg)
 }
 
 // Forget drops everything known about a deleted provider object.

@@ -48,6 +48,9 @@ func (r *SiteInvitationReconciler) resendOnRequest(ctx context.Context, p *pass)
 			if p.st.Sent[i].Email == s.Email {
 				p.st.Sent[i].State = invv1.InvitationPending
 				p.st.Sent[i].InviteID = cmp.Or(resent.InviteID, p.st.Sent[i].InviteID)
+				if exp := ledger.ExpiryOf(resent.ExpiresAt); exp != nil {
+					p.st.Sent[i].ExpiresAt = exp
+				}
 			}
 		}
 	}

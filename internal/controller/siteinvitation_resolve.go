@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+	"github.com/siteops/invitation-operator/internal/provider"
 )
 
 // providerRefKind returns the kind a providerRef names, applying the API default.
@@ -53,6 +55,11 @@ func (r *SiteInvitationReconciler) resolveProvider(ctx context.Context, obj *inv
 		return nil, &configError{invv1.ReasonProviderTypeMismatch, fmt.Sprintf("%s %s is a %s provider, but spec.provider is %s",
 			v.Kind, key, got, obj.Spec.Provider)}
 	}
+	if g := v.Spec.Ghost; g != nil && !servesSite(g.Sites, obj.Spec.Site) {
+		return nil, &configError{invv1.ReasonSiteNotServed, fmt.Sprintf(
+			"%s does not serve site %s (spec.ghost.sites: %s): a Ghost site is also where the operator connects, so only pinned sites are used",
+			v.Name(), obj.Spec.Site, strings.Join(g.Sites, ", "))}
+	}
 	if v.Kind == invv1.ClusterInvitationProviderKind {
 		if v.Selector == nil {
 			return nil, &configError{invv1.ReasonNamespaceNotAllowed, fmt.Sprintf(
@@ -82,4 +89,19 @@ func (r *SiteInvitationReconciler) namespaceAllowed(ctx context.Context, namespa
 		return false, err
 	}
 	return selector.Matches(labels.Set(ns.Labels)), nil
+}
+
+// servesSite reports whether site is one of the pinned sites, compared as URLs (case of scheme and host,
+// a trailing slash).
+func servesSite(pinned []string, site string) bool {
+	want, err := provider.NormalizeSite(site)
+	if err != nil {
+		return false
+	}
+	for _, s := range pinned {
+		if norm, err := provider.NormalizeSite(s); err == nil && norm == want {
+			return true
+		}
+	}
+	return false
 }

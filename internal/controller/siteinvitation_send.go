@@ -223,7 +223,7 @@ func (r *SiteInvitationReconciler) applyOutcome(st *invv1.SiteInvitationStatus, 
 	now, rnd := r.now(), random(r.Rand)
 	for _, o := range res.sent {
 		ledger.RecordSent(st, invv1.SentInvitation{Email: o.Email, InviteID: o.InviteID, Roles: intent.Roles, SentAt: ledger.TimeOf(now),
-			State: invv1.InvitationPending})
+			ExpiresAt: ledger.ExpiryOf(o.ExpiresAt), State: invv1.InvitationPending})
 	}
 	for e, f := range res.failed {
 		ledger.RecordFailure(st, e, f, now, generation, r.retryBase(), rnd)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+	"github.com/siteops/invitation-operator/internal/provider"
 )
 
 // validateSpec checks again, in code, the rules of the CRD that guard what reaches a provider: the provider
@@ -12,8 +13,8 @@ import (
 // role count. An object can bypass admission (an older CRD, a restored backup); nothing invalid may reach a
 // provider.
 func validateSpec(spec *invv1.SiteInvitationSpec) error {
-	if spec.Provider != invv1.ProviderWix && spec.Provider != invv1.ProviderWordPress {
-		return fmt.Errorf("spec.provider %q is not Wix or WordPress", spec.Provider)
+	if spec.Provider != invv1.ProviderWix && spec.Provider != invv1.ProviderWordPress && spec.Provider != invv1.ProviderGhost {
+		return fmt.Errorf("spec.provider %q is not Wix, WordPress or Ghost", spec.Provider)
 	}
 	if len(spec.Emails) == 0 || len(spec.Emails) > invv1.MaxEmailsPerObject {
 		return fmt.Errorf("spec.emails must hold 1 to %d emails, not %d", invv1.MaxEmailsPerObject, len(spec.Emails))
@@ -29,8 +30,13 @@ func validateSpec(spec *invv1.SiteInvitationSpec) error {
 		}
 		seen[e] = true
 	}
-	if len(spec.Roles) == 0 || (spec.Provider == invv1.ProviderWordPress && len(spec.Roles) != 1) {
-		errs = append(errs, errors.New("spec.roles: WordPress takes exactly one role, Wix one to ten"))
+	if len(spec.Roles) == 0 || (spec.Provider != invv1.ProviderWix && len(spec.Roles) != 1) {
+		errs = append(errs, errors.New("spec.roles: WordPress and Ghost take exactly one role, Wix one to ten"))
+	}
+	if spec.Provider == invv1.ProviderGhost {
+		if _, err := provider.CheckEndpoint(spec.Site); err != nil {
+			errs = append(errs, fmt.Errorf("spec.site: a Ghost site is its URL: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

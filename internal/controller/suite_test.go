@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,14 +74,16 @@ const (
 
 // world is one test's cluster namespace, sandbox servers and manager(s).
 type world struct {
-	t      *testing.T
-	ns     string
-	wix    *sandbox.Wix
-	wp     *sandbox.WordPress
-	wixURL string
-	wpURL  string
-	logs   *syncBuffer
-	stops  []func()
+	t        *testing.T
+	ns       string
+	wix      *sandbox.Wix
+	wp       *sandbox.WordPress
+	ghost    *sandbox.Ghost
+	wixURL   string
+	wpURL    string
+	ghostURL string
+	logs     *syncBuffer
+	stops    []func()
 }
 
 type syncBuffer struct {
@@ -109,10 +112,8 @@ func newWorld(t *testing.T) *world {
 	w := &world{t: t, logs: &syncBuffer{},
 		wix: sandbox.NewWix(sandbox.WixOptions{Sites: cfg.Wix.Sites, APIKeys: cfg.Wix.APIKeys}),
 		wp:  sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens})}
-	wixSrv, wpSrv := httptest.NewServer(w.wix), httptest.NewServer(w.wp)
-	t.Cleanup(wixSrv.Close)
-	t.Cleanup(wpSrv.Close)
-	w.wixURL, w.wpURL = wixSrv.URL, wpSrv.URL
+	w.ghost = sandbox.NewGhost(sandbox.GhostOptions{Sites: cfg.Ghost.Sites})
+	w.wixURL, w.wpURL, w.ghostURL = serveFake(t, w.wix), serveFake(t, w.wp), serveFake(t, w.ghost)
 
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "t-"}}
 	g.Expect(k8s.Create(context.Background(), ns)).To(Succeed())
@@ -368,4 +369,38 @@ func (w *world) fake(p invv1.ProviderType) (string, fakeProvider) {
 		return wixSite, w.wix
 	}
 	return wpSiteID, w.wp
+}
+
+// Ghost: the sandbox's first site, served at the fake's root.
+const (
+	ghostSiteID         = "/"
+	ghostStaffKey       = "5a4db0c5a4db0c5a4db0c5a1:5a4db0c55a4db0c55a4db0c55a4db0c55a4db0c55a4db0c55a4db0c55a4db0c5"
+	ghostIntegrationKey = "1a7e00001a7e00001a7e0001:1a7e00001a7e00001a7e00001a7e00001a7e00001a7e00001a7e00001a7e0000"
+)
+
+// ghostProvider creates a ClusterInvitationProvider for the world's fake Ghost (plain http to loopback is
+// allowed only on the cluster kind) with a key of keyType, admitting every namespace, and returns its name.
+func (w *world) ghostProvider(keyType invv1.GhostKeyType) string {
+	w.t.Helper()
+	key := ghostStaffKey
+	if keyType == invv1.GhostIntegration {
+		key = ghostIntegrationKey
+	}
+	name := "ghost-" + strings.ToLower(string(keyType)) + "-" + w.ns
+	w.secret(name, key)
+	p := &invv1.ClusterInvitationProvider{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: invv1.ClusterInvitationProviderSpec{ProviderSpec: invv1.ProviderSpec{
+			Ghost:     &invv1.GhostProviderSpec{KeyType: keyType, Sites: []string{w.ghostURL}},
+			SecretRef: invv1.SecretKeyReference{Name: name, Key: "key"}, RateLimit: &invv1.RateLimit{RequestsPerMinute: 6000, Burst: 100}},
+			NamespaceSelector: &metav1.LabelSelector{}}}
+	w.create(p)
+	w.t.Cleanup(func() { _ = k8s.Delete(context.Background(), p) })
+	return name
+}
+
+// ghostInvitation is a SiteInvitation for the fake Ghost through the provider named provider.
+func (w *world) ghostInvitation(name, provider string, emails ...string) *invv1.SiteInvitation {
+	return &invv1.SiteInvitation{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns}, Spec: invv1.SiteInvitationSpec{
+		Provider: invv1.ProviderGhost, ProviderRef: invv1.ProviderReference{Kind: invv1.ClusterInvitationProviderKind, Name: provider},
+		Site: w.ghostURL, Roles: []string{"Author"}, Emails: emails, RemovalPolicy: invv1.RemovalPolicyKeep}}
 }

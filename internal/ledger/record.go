@@ -20,6 +20,15 @@ func Sort(st *invv1.SiteInvitationStatus) {
 	slices.SortFunc(st.Failed, func(a, b invv1.FailedInvitation) int { return strings.Compare(a.Email, b.Email) })
 }
 
+// ExpiryOf is a provider's expiry as status stores it, nil when the provider did not tell one.
+func ExpiryOf(t time.Time) *metav1.Time {
+	if t.IsZero() {
+		return nil
+	}
+	e := TimeOf(t)
+	return &e
+}
+
 // TimeOf is t as the API server stores it (UTC, whole seconds), so a status compares equal after a write.
 func TimeOf(t time.Time) metav1.Time { return metav1.NewTime(t.UTC().Truncate(time.Second)) }
 
@@ -121,7 +130,7 @@ func Adopt(st *invv1.SiteInvitationStatus, emails []string, obs map[string]provi
 			continue
 		}
 		RecordSent(st, invv1.SentInvitation{Email: e, InviteID: o.InviteID, Roles: rolesOf(o, roles), SentAt: TimeOf(now), State: StateOf(o.State),
-			Adopted: true})
+			ExpiresAt: ExpiryOf(o.ExpiresAt), Adopted: true})
 	}
 	return rest
 }
@@ -145,7 +154,7 @@ func Settle(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation,
 		switch {
 		case invited(o, ok):
 			RecordSent(st, invv1.SentInvitation{Email: e, InviteID: o.InviteID, Roles: rolesOf(o, st.InFlight.Roles),
-				SentAt: st.InFlight.StartedAt, State: StateOf(o.State)})
+				SentAt: st.InFlight.StartedAt, State: StateOf(o.State), ExpiresAt: ExpiryOf(o.ExpiresAt)})
 		case listsPending:
 			// Not at the provider: the send never landed. Leave no entry; the plan sends it again.
 		default:
@@ -176,6 +185,9 @@ func Refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation
 		switch {
 		case ok:
 			s.State = StateOf(o.State)
+			if exp := ExpiryOf(o.ExpiresAt); exp != nil {
+				s.ExpiresAt = exp
+			}
 			if key := storableKey(o.InviteID); key != "" && (s.InviteID == "" || o.State == provider.Pending) {
 				s.InviteID = key
 			}

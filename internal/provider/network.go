@@ -56,3 +56,16 @@ func ParseCIDRs(s string) ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
+
+// NormalizeSite is a site URL (a Ghost site is its URL) in the form sites are compared in: an absolute
+// http(s) URL with a host and no credentials, query or fragment, scheme and host lowercased, without a
+// trailing slash. A site in a subdirectory (https://example.com/blog) keeps its path, as Ghost serves its
+// API below it.
+func NormalizeSite(s string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("site %q must be an absolute http(s) URL without credentials, query or fragment", s)
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	return strings.TrimRight(u.String(), "/"), nil
+}

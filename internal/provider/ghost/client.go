@@ -47,7 +47,7 @@ func New(cfg provider.Config) (*Client, error) {
 	}
 	c := &Client{key: key, sites: map[string]string{}, http: httpapi.NewHTTP(provider.Ghost, cfg), now: time.Now}
 	for _, s := range cfg.Sites {
-		site, err := NormalizeSite(s)
+		site, err := provider.NormalizeSite(s)
 		if err != nil {
 			return nil, err
 		}
@@ -65,18 +65,6 @@ func New(cfg provider.Config) (*Client, error) {
 	return c, nil
 }
 
-// NormalizeSite checks that s is an absolute http(s) URL with a host and no query or fragment, and
-// returns it without a trailing slash. A site in a subdirectory (https://example.com/blog) keeps its path,
-// as Ghost serves its API below it.
-func NormalizeSite(s string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("ghost: site %q must be an absolute http(s) URL without credentials, query or fragment", s)
-	}
-	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-	return strings.TrimRight(u.String(), "/"), nil
-}
-
 // Sites returns the pinned site URLs, sorted.
 func (c *Client) Sites() []string {
 	out := make([]string, 0, len(c.sites))
@@ -90,7 +78,7 @@ func (c *Client) Sites() []string {
 // base returns the API base of a pinned site, or a permanent error for any other: the site is also the
 // address the signed token is sent to, so an unpinned site could aim the credential anywhere.
 func (c *Client) base(site string) (string, error) {
-	norm, err := NormalizeSite(site)
+	norm, err := provider.NormalizeSite(site)
 	if err != nil {
 		return "", &provider.PermanentError{Reason: provider.ReasonSiteNotFound, Message: err.Error()}
 	}

@@ -99,7 +99,7 @@ func (p *Provider) role(ctx context.Context, site string, names []string) (name,
 
 // assignable returns the site's assignable roles, read once per site: Ghost's roles are fixed.
 func (p *Provider) assignable(ctx context.Context, site string) ([]Role, error) {
-	site, err := NormalizeSite(site)
+	site, err := provider.NormalizeSite(site)
 	if err != nil {
 		return nil, &provider.PermanentError{Reason: provider.ReasonSiteNotFound, Message: err.Error()}
 	}
