@@ -138,8 +138,9 @@ ghost: ## Install Ghost 5.130.6 from npm into bin/ghost (pinned, cached: a secon
 	@hack/ghost/install.sh >/dev/null
 
 .PHONY: test-ghost
-test-ghost: ghost ## Run the Ghost contract suite against a real Ghost and SMTP sink (started and stopped by the tests).
-	GHOST_INSTALL="$$(hack/ghost/install.sh)" go test -count=1 -v -timeout 20m ./test/ghostcontract ./test/ghostenv
+test-ghost: ghost controlplane ## Against a real Ghost and SMTP sink (started and stopped by the tests): the contract suite, and the manager binary end to end.
+	GHOST_INSTALL="$$(hack/ghost/install.sh)" KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" \
+		go test -count=1 -v -timeout 30m ./test/ghostcontract ./test/ghostenv ./test/ghoste2e
 
 ##@ Scale and chaos
 
