@@ -216,7 +216,7 @@ func TestOperatorAgainstARealGhost(t *testing.T) {
 		}
 		NewWithT(t).Eventually(func() map[string]int { return r.emailsEach(append(a, b...)) }).WithTimeout(30 * time.Second).
 			Should(Equal(each(append(a, b...), 1)))
-		NewWithT(t).Consistently(func() map[string]int { return r.emailsEach(append(a, b...)) }).WithTimeout(8 * time.Second).
+		NewWithT(t).Consistently(func() map[string]int { return r.emailsEach(append(a, b...)) }).WithTimeout(8*time.Second).
 			Should(Equal(each(append(a, b...), 1)), "no second email once the resyncs come round")
 		first = a
 	})
