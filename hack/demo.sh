@@ -13,6 +13,7 @@ export KUBECONFIG="$root/$demo/kubeconfig"
 SANDBOX_PAGE=${SANDBOX_PAGE:-127.0.0.1:9100}
 SANDBOX_WIX=${SANDBOX_WIX:-127.0.0.1:9101}
 SANDBOX_WP=${SANDBOX_WP:-127.0.0.1:9102}
+SANDBOX_GHOST=${SANDBOX_GHOST:-127.0.0.1:9103}
 PROBE_ADDR=${PROBE_ADDR:-127.0.0.1:9180}
 started=()
 
@@ -40,7 +41,7 @@ trap 'exit 130' INT TERM
 port_free() {
   local addr=$1
   if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then
-    fail "port ${addr##*:} on ${addr%:*} is taken (another demo or sandbox running?). Stop it, or set SANDBOX_PAGE/SANDBOX_WIX/SANDBOX_WP/PROBE_ADDR."
+    fail "port ${addr##*:} on ${addr%:*} is taken (another demo or sandbox running?). Stop it, or set SANDBOX_PAGE/SANDBOX_WIX/SANDBOX_WP/SANDBOX_GHOST/PROBE_ADDR."
   fi
 }
 
@@ -54,7 +55,7 @@ wait_for() { # wait_for <what> <seconds> <command...>
 }
 
 step "Checking that the demo ports are free"
-for addr in "$SANDBOX_PAGE" "$SANDBOX_WIX" "$SANDBOX_WP" "$PROBE_ADDR"; do port_free "$addr"; done
+for addr in "$SANDBOX_PAGE" "$SANDBOX_WIX" "$SANDBOX_WP" "$SANDBOX_GHOST" "$PROBE_ADDR"; do port_free "$addr"; done
 
 step "Building the control plane (cached in bin/k8s; the first run takes several minutes)"
 export KUBEBUILDER_ASSETS
@@ -73,24 +74,29 @@ wait_for "the control plane" 120 grep -q '^ready' "$demo/localcluster.log"
 kubectl get crd siteinvitations.invitations.siteops.dev >/dev/null
 
 step "Starting the sandbox Wix and WordPress.com servers"
-"$demo/sandbox" --page-addr "$SANDBOX_PAGE" --wix-addr "$SANDBOX_WIX" --wordpress-addr "$SANDBOX_WP" >"$demo/sandbox.log" 2>&1 &
+"$demo/sandbox" --page-addr "$SANDBOX_PAGE" --wix-addr "$SANDBOX_WIX" --wordpress-addr "$SANDBOX_WP" \
+  --ghost-addr "$SANDBOX_GHOST" >"$demo/sandbox.log" 2>&1 &
 started+=($!)
 wait_for "the sandbox" 30 grep -q 'sandbox page' "$demo/sandbox.log"
 
 step "Creating namespaces, Secrets, providers and the samples"
 kubectl create namespace invitation-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl create namespace demo --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl label namespace demo invitations.siteops.dev/wix=allowed --overwrite >/dev/null
+kubectl label namespace demo invitations.siteops.dev/wix=allowed invitations.siteops.dev/ghost=allowed --overwrite >/dev/null
 kubectl -n invitation-system create secret generic wix-api-key --from-literal=apiKey=sandbox-wix-api-key \
   --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n demo create secret generic wpcom-token --from-literal=token=sandbox-wpcom-token \
+  --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+# The sandbox Ghost's staff access token (internal/sandbox/default.yaml), as a real one is stored: "<id>:<secret>".
+kubectl -n invitation-system create secret generic ghost-admin-key \
+  --from-literal=key=5a4db0c5a4db0c5a4db0c5a1:5a4db0c55a4db0c55a4db0c55a4db0c55a4db0c55a4db0c55a4db0c55a4db0c5 \
   --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -n demo -k config/samples
 
 step "Starting the manager (out of cluster, pointed at the sandbox)"
 "$demo/manager" --kubeconfig "$KUBECONFIG" --leader-elect=false \
   --health-probe-bind-address "$PROBE_ADDR" --metrics-bind-address 0 \
-  --wix-base-url "http://$SANDBOX_WIX" --wordpress-base-url "http://$SANDBOX_WP" \
+  --wix-base-url "http://$SANDBOX_WIX" --wordpress-base-url "http://$SANDBOX_WP" --ghost-base-url "http://$SANDBOX_GHOST" \
   --resync-period 30s --zap-encoder console >"$demo/manager.log" 2>&1 &
 started+=($!)
 wait_for "the manager to be healthy" 60 curl -fsS "http://$PROBE_ADDR/readyz"

@@ -132,7 +132,7 @@ func TestSamplesApply(t *testing.T) {
 
 	files, err := filepath.Glob(filepath.Join(env.Root, "config", "samples", "invitations_*.yaml"))
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(files).To(HaveLen(4))
+	g.Expect(files).To(HaveLen(6))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		g.Expect(err).NotTo(HaveOccurred())
