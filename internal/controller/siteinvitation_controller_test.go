@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -101,13 +103,17 @@ type clockWorld struct {
 }
 
 func newClockWorld(t *testing.T, status invv1.SiteInvitationStatus, emails ...string) *clockWorld {
+	return newClockWorldWith(t, status, nil, emails...)
+}
+
+// newClockWorldWith is newClockWorld with more objects in the fake API (and the object changed by edit).
+func newClockWorldWith(t *testing.T, status invv1.SiteInvitationStatus, edit func(*invv1.SiteInvitation, *[]client.Object), emails ...string) *clockWorld {
 	t.Helper()
 	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := invv1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, invv1.AddToScheme, apiextensionsv1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
 	}
 	obj := &invv1.SiteInvitation{ObjectMeta: metav1.ObjectMeta{Name: "blog", Namespace: "ns", Generation: 1},
 		Spec: invv1.SiteInvitationSpec{Provider: invv1.ProviderWordPress, ProviderRef: invv1.ProviderReference{Name: "wp"},
@@ -117,8 +123,16 @@ func newClockWorld(t *testing.T, status invv1.SiteInvitationStatus, emails ...st
 		Spec: invv1.InvitationProviderSpec{ProviderSpec: invv1.ProviderSpec{WordPress: &invv1.WordPressProviderSpec{},
 			SecretRef: invv1.SecretKeyReference{Name: "wp", Key: "token"}}}}
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "wp", Namespace: "ns"}, Data: map[string][]byte{"token": []byte("t")}}
+	crd := &apiextensionsv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{Name: siteInvitationCRD}}
+	objects := []client.Object{prov, secret}
+	if edit != nil {
+		edit(obj, &objects)
+	}
+	if !slices.ContainsFunc(objects, func(o client.Object) bool { return o.GetName() == siteInvitationCRD }) {
+		objects = append(objects, crd)
+	}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithStatusSubresource(&invv1.SiteInvitation{}).
-		WithObjects(obj, prov, secret).Build()
+		WithObjects(append(objects, obj)...).Build()
 	w := &clockWorld{t: t, c: c, clock: clocktesting.NewFakeClock(t0), fp: newFakeProvider()}
 	w.r = &SiteInvitationReconciler{Client: c, APIReader: c, Recorder: events.NewFakeRecorder(100),
 		Providers: &Providers{SecretReader: c, NewClient: func(provider.Config) (provider.Client, error) { return w.fp, nil }},
@@ -214,4 +228,46 @@ func condition(obj *invv1.SiteInvitation, typ string) string {
 		}
 	}
 	return ""
+}
+
+// TestUninstallNeverRevokes: deleting a SiteInvitation under removalPolicy Revoke revokes its pending
+// invites; the same object deleted because its CRD is being deleted (an uninstall) lets go without a call.
+func TestUninstallNeverRevokes(t *testing.T) {
+	t.Parallel()
+	pending := invv1.SiteInvitationStatus{Sent: []invv1.SentInvitation{{Email: "a@x.io", InviteID: "inv-a", State: invv1.InvitationPending,
+		SentAt: metav1.NewTime(t0)}}}
+	deleting := func(crdGoing bool) func(*invv1.SiteInvitation, *[]client.Object) {
+		return func(obj *invv1.SiteInvitation, objects *[]client.Object) {
+			now := metav1.NewTime(t0)
+			obj.Spec.RemovalPolicy = invv1.RemovalPolicyRevoke
+			obj.Finalizers = []string{invv1.FinalizerName}
+			obj.DeletionTimestamp = &now
+			if crdGoing {
+				*objects = append(*objects, &apiextensionsv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{
+					Name: siteInvitationCRD, DeletionTimestamp: &now, Finalizers: []string{"customresourcecleanup.apiextensions.k8s.io"}}})
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name      string
+		crdGoing  bool
+		wantCalls []string
+	}{
+		{name: "the user deletes the object: its pending invites are revoked", wantCalls: []string{"revoke"}},
+		{name: "the CRD is being deleted: nothing is revoked", crdGoing: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newClockWorldWith(t, pending, deleting(tc.crdGoing), "a@x.io")
+			w.reconcile()
+			if calls := w.fp.Calls(); !slices.Equal(calls, tc.wantCalls) {
+				t.Fatalf("provider calls %v, want %v", calls, tc.wantCalls)
+			}
+			obj := &invv1.SiteInvitation{}
+			err := w.c.Get(context.Background(), client.ObjectKey{Namespace: "ns", Name: "blog"}, obj)
+			if !apierrors.IsNotFound(err) {
+				t.Fatalf("the finalizer must be gone and the object with it: %v %+v", err, obj.Finalizers)
+			}
+		})
+	}
 }
