@@ -5,7 +5,8 @@
 # The Kubernetes binaries come from the same scratch module as kube-apiserver (hack/controlplane/kube-apiserver:
 # one replace block, one module graph, one go.sum), so the node and the control plane are always the same
 # release. No prebuilt binaries can be downloaded on these machines; this needs only Go and the module proxy.
-# Prints KUBE_NODE_BIN=<dir> and CONTAINERD_BIN=<dir>; a second run costs nothing.
+# Prints KUBE_NODE_BIN=<dir> and CONTAINERD_BIN=<dir>; a second run costs nothing. --print-only prints them
+# without building. With TIMINGS=<file>, appends the seconds each build took (docs/testing.md quotes them).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +19,11 @@ kube_version=$(cd "$mod" && go list -m -f '{{.Version}}' k8s.io/kubernetes)
 kube_dest="$root/bin/k8s/node-${kube_version}"
 ctrd_dest="$root/bin/containerd/${CONTAINERD_VERSION}"
 log() { printf 'node: %s\n' "$*" >&2; }
+timing() { [ -z "${TIMINGS:-}" ] || printf '%s %s\n' "$1" "$2" >>"$TIMINGS"; }
+if [ "${1:-}" = --print-only ]; then
+  printf 'KUBE_NODE_BIN=%s\nCONTAINERD_BIN=%s\n' "$kube_dest" "$ctrd_dest"
+  exit 0
+fi
 
 components=(kubelet kube-scheduler kube-controller-manager kube-proxy)
 missing=()
@@ -38,6 +44,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   for c in "${missing[@]}"; do mv "$kube_dest/.partial/$c" "$kube_dest/$c"; done
   rmdir "$kube_dest/.partial"
   log "built ${missing[*]} in $(( $(date +%s) - start ))s"
+  timing node-build "$(( $(date +%s) - start ))"
 fi
 
 if [ ! -x "$ctrd_dest/containerd" ] || [ ! -x "$ctrd_dest/containerd-shim-runc-v2" ] || [ ! -x "$ctrd_dest/ctr" ]; then
@@ -51,6 +58,7 @@ if [ ! -x "$ctrd_dest/containerd" ] || [ ! -x "$ctrd_dest/containerd-shim-runc-v
     "github.com/containerd/containerd/v2/cmd/ctr@$CONTAINERD_VERSION"
   rm -rf "$ctrd_dest"; mv "$ctrd_dest.partial" "$ctrd_dest"
   log "built containerd in $(( $(date +%s) - start ))s"
+  timing containerd-build "$(( $(date +%s) - start ))"
 fi
 
 printf 'KUBE_NODE_BIN=%s\nCONTAINERD_BIN=%s\n' "$kube_dest" "$ctrd_dest"
