@@ -50,43 +50,6 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.zf
 [plugins.'io.containerd.grpc.v1.cri']
   stream_server_address = "127.0.0.1"
 EOF
-version = 3
-root = "$RUN/containerd/root"
-state = "$RUN/containerd/state"
-# Plugins that would otherwise write to /opt/containerd or /var/run/nri, or need what this node has not.
-disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.blockfile", "io.containerd.snapshotter.v1.erofs", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
-
-[grpc]
-  address = "$CTRD_SOCK"
-
-[ttrpc]
-  address = "$RUN/containerd/containerd.sock.ttrpc"
-
-[debug]
-  address = ""
-
-[plugins.'io.containerd.internal.v1.opt']
-  path = "$RUN/containerd/opt"
-
-[plugins.'io.containerd.cri.v1.images']
-  snapshotter = "overlayfs"
-  [plugins.'io.containerd.cri.v1.images'.pinned_images]
-    sandbox = "$PAUSE_IMAGE"
-
-[plugins.'io.containerd.cri.v1.runtime']
-  # These machines lack CAP_SYS_RESOURCE: containers may not lower their OOM score below containerd's.
-  restrict_oom_score_adj = true
-  [plugins.'io.containerd.cri.v1.runtime'.cni]
-    bin_dirs = ["/usr/lib/cni"]
-    conf_dir = "$RUN/cni/net.d"
-  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-    SystemdCgroup = false
-
-[plugins.'io.containerd.grpc.v1.cri']
-  stream_server_address = "127.0.0.1"
-EOF
 
   cat >"$RUN/cni/net.d/10-pods.conflist" <<EOF
 {

@@ -53,7 +53,7 @@ alive() {
   local pid=$1 st=$2
   [ -r "/proc/$pid/stat" ] || return 1
   [ "$(starttime "$pid")" = "$st" ] || return 1
-  ! awk '{exit ($3 == "Z") ? 0 : 1}' "/proc/$pid/stat"
+  ! awk '{exit ($3 == "Z") ? 0 : 1}' "/proc/$pid/stat" 2>/dev/null
 }
 
 # run_in_netns <name> <command...> starts a process inside the node's network namespace, in a session of

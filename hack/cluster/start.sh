@@ -56,10 +56,10 @@ start_runtime() {
   wait_for containerd 60 ctr_k8s version
   local img
   for img in "$PAUSE_TAR" "$MANAGER_TAR"; do
-    ctr_k8s images import --platform "linux/$(go env GOARCH)" "$img" >/dev/null
+    ctr_k8s images import --platform "linux/$(go env GOARCH)" "$img" >>"$RUN/logs/ctr.log" 2>&1
   done
-  ctr_k8s images ls -q | grep -qx "$PAUSE_IMAGE" || fail "the pause image was not imported as $PAUSE_IMAGE"
-  ctr_k8s images ls -q | grep -qx "$MANAGER_IMAGE" || fail "the manager image was not imported as $MANAGER_IMAGE"
+  ctr_k8s images ls -q 2>/dev/null | grep -qx "$PAUSE_IMAGE" || fail "the pause image was not imported as $PAUSE_IMAGE"
+  ctr_k8s images ls -q 2>/dev/null | grep -qx "$MANAGER_IMAGE" || fail "the manager image was not imported as $MANAGER_IMAGE"
 }
 
 start_node() {
@@ -81,9 +81,9 @@ start_sandbox() {
     --wix-addr "127.0.0.1:${SANDBOX_SLOW_PORTS[1]}" --wordpress-addr "127.0.0.1:${SANDBOX_SLOW_PORTS[2]}" \
     --latency "$SANDBOX_SLOW_LATENCY"
   run_in_netns tlsfront "$CLUSTER_DIR/bin/tlsfront" -cert "$RUN/pki/sandbox.crt" -key "$RUN/pki/sandbox.key" \
+    -plain "$NODE_IP:$FRONT_PLAIN_WIX=127.0.0.1:${SANDBOX_FAST_PORTS[1]}" -plain "$NODE_IP:$FRONT_PLAIN_WP=127.0.0.1:${SANDBOX_FAST_PORTS[2]}" \
     "$NODE_IP:$FRONT_WIX=127.0.0.1:${SANDBOX_FAST_PORTS[1]}" "$NODE_IP:$FRONT_WP=127.0.0.1:${SANDBOX_FAST_PORTS[2]}" \
-    "$NODE_IP:$FRONT_SLOW_WIX=127.0.0.1:${SANDBOX_SLOW_PORTS[1]}" "$NODE_IP:$FRONT_SLOW_WP=127.0.0.1:${SANDBOX_SLOW_PORTS[2]}" \
-    -plain "$NODE_IP:$FRONT_PLAIN_WIX=127.0.0.1:${SANDBOX_FAST_PORTS[1]}" -plain "$NODE_IP:$FRONT_PLAIN_WP=127.0.0.1:${SANDBOX_FAST_PORTS[2]}"
+    "$NODE_IP:$FRONT_SLOW_WIX=127.0.0.1:${SANDBOX_SLOW_PORTS[1]}" "$NODE_IP:$FRONT_SLOW_WP=127.0.0.1:${SANDBOX_SLOW_PORTS[2]}"
   wait_for "the sandbox over HTTPS" 30 in_netns curl -fsS --cacert "$RUN/pki/provider-ca.crt" "https://$NODE_IP:$FRONT_WP/_sandbox/state"
   wait_for "the slow sandbox" 30 in_netns curl -fsS "http://127.0.0.1:${SANDBOX_SLOW_PORTS[2]}/_sandbox/state"
 }

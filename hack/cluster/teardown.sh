@@ -103,7 +103,7 @@ remove_netns() {
 }
 
 # The only host paths and cgroups teardown ever removes, whatever $STATE says.
-REMOVABLE_PATHS=" /var/log/containers /var/log/pods /var/lib/cni /run/containerd /var/lib/kubelet /opt/containerd /var/run/nri /run/nri "
+REMOVABLE_PATHS=" /var/log/containers /var/log/pods /var/lib/cni /run/containerd /var/lib/kubelet /opt/containerd /var/run/nri /run/nri /run/mount /run/netns "
 REMOVABLE_CGROUPS=" kubepods k8s.io "
 
 remove_cgroups() {
@@ -131,7 +131,9 @@ restore_sysctls() {
 remove_host_paths() {
   local p
   for p in $(recorded created); do
-    [[ "$REMOVABLE_PATHS" == *" $p "* ]] && rm -rf -- "$p"
+    [[ "$REMOVABLE_PATHS" == *" $p "* ]] || continue
+    # /run/netns may hold another tool's namespaces by now: remove it only if empty.
+    if [ "$p" = /run/netns ]; then rmdir "$p" 2>/dev/null || true; else rm -rf -- "$p"; fi
   done
   return 0
 }
@@ -143,7 +145,7 @@ teardown() {
   stop kubelet 30
   kill_tasks
   stop kube-proxy
-  stop containerd
+  stop containerd 5
   stop_shims
   for name in tlsfront sandbox-slow sandbox kube-apiserver etcd; do stop "$name"; done
   # Anything else this script recorded (a test run that was interrupted, say).
