@@ -46,6 +46,7 @@ fi
 on_exit() {
   local code=$?
   trap - EXIT INT TERM
+  [ -z "${sleeper:-}" ] || kill "$sleeper" 2>/dev/null || true
   teardown || code=1
   exit "$code"
 }
@@ -93,10 +94,11 @@ The node is Ready. Everything runs inside the network namespace $NETNS, so use i
 
 The image $MANAGER_IMAGE is loaded. Install the chart against the sandbox providers:
 
-  $CLUSTER_DIR/shell helm install invitation-operator charts/invitation-operator -n invitation-system \\
+  $CLUSTER_DIR/shell helm install invitation-operator $root/charts/invitation-operator -n invitation-system \\
     --create-namespace -f $CLUSTER_DIR/sandbox-values.yaml --wait
 
 Sandbox ledgers (every invite received), from the shell: curl http://127.0.0.1:${SANDBOX_FAST_PORTS[0]}/
 Logs: $RUN/logs/. Ctrl-C stops everything and restores the host.
 EOF
-while true; do sleep 3600; done
+# `wait` returns as soon as a trapped signal arrives (a foreground sleep would hold the trap back).
+while true; do sleep 3600 & sleeper=$!; wait "$sleeper"; done

@@ -37,6 +37,8 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.zf
   # These machines lack CAP_SYS_RESOURCE: containers may not lower their OOM score below containerd's.
   restrict_oom_score_adj = true
   cdi_spec_dirs = []
+  # Pod network namespaces are bind-mounted under $RUN, not /run/netns, so teardown finds any left behind.
+  netns_mounts_under_state_dir = true
   [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
     runtime_type = "io.containerd.runc.v2"
     # Nothing can be pulled here; the pause image is imported before the kubelet starts.

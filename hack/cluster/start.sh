@@ -118,10 +118,12 @@ EOF
     printf 'extraCACertificates:\n  pem: |\n'
     sed 's/^/    /' "$RUN/pki/provider-ca.crt"
   } >"$CLUSTER_DIR/sandbox-values.yaml"
+  mkdir -p "$CLUSTER_DIR/path"
+  ln -sfn "$HELM" "$CLUSTER_DIR/path/helm"
   cat >"$CLUSTER_DIR/shell" <<EOF
 #!/usr/bin/env bash
-# A shell (or one command) inside the test node's network namespace, with kubectl pointed at the node.
-export KUBECONFIG=$RUN/pki/admin.kubeconfig PATH=$(dirname "$HELM"):\$PATH
+# A shell (or one command) inside the test node's network namespace, with kubectl and helm pointed at the node.
+export KUBECONFIG=$RUN/pki/admin.kubeconfig PATH=$CLUSTER_DIR/path:\$PATH
 exec nsenter --net=$NETNS_PATH -- "\${@:-bash}"
 EOF
   chmod +x "$CLUSTER_DIR/shell"

@@ -32,7 +32,7 @@ recorded() { [ -f "$STATE" ] && awk -v k="$1" '$1 == k {$1 = ""; sub(/^ /, ""); 
 shims() {
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "-address $CTRD_SOCK " && echo "${p#/proc/}"
+    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q -- "-address $CTRD_SOCK " && echo "${p#/proc/}"
   done
   return 0
 }
