@@ -22,7 +22,7 @@ spec:
   batchSize: 2
   namespaceSelector: {matchLabels: {e2e: %s}}
 `, name, spec, baseURL, secret, releaseNS, key, ns))
-	c.waitReady(t, "", 2*time.Minute, "clusterinvitationprovider/"+name)
+	c.waitReady(t, "", "clusterinvitationprovider/"+name)
 }
 
 // midSend waits until the SiteInvitation has a batch in flight after at least one batch recorded, and
@@ -77,7 +77,7 @@ spec:
 	if s := c.siteInvitation(t, ns, name); len(s.Status.Failed) > 0 {
 		t.Errorf("failed after the takeover: %+v", s.Status.Failed)
 	}
-	c.deploymentAvailable(t, releaseNS, deploymentName, 2, 2*time.Minute)
+	c.deploymentAvailable(t, deploymentName, 2, 2*time.Minute)
 }
 
 // sigtermDuringSend: `kubectl delete pod` on the leader while a Wix batch is in flight — the kubelet's
@@ -125,5 +125,5 @@ spec:
 		t.Errorf("%s failed (%s): the outcome of the send under way at SIGTERM was not recorded: %s", f.Email, f.Reason, f.Message)
 	}
 	exactlyOnce(t, c.ledger(t, "SANDBOX_LEDGER_SLOW_WIX"), people)
-	c.deploymentAvailable(t, releaseNS, deploymentName, 2, 2*time.Minute)
+	c.deploymentAvailable(t, deploymentName, 2, 2*time.Minute)
 }

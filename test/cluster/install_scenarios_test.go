@@ -12,7 +12,7 @@ import (
 // Available in its restricted namespace and it takes the leader Lease; `kubectl delete -k` removes it all.
 func kustomizeInstallReady(t *testing.T, c *cluster) {
 	c.kubectl(t, "apply", "--server-side", "-k", c.path("config/default"))
-	c.deploymentAvailable(t, releaseNS, deploymentName, 1, 3*time.Minute)
+	c.deploymentAvailable(t, deploymentName, 1, 3*time.Minute)
 	var ns struct {
 		Metadata struct {
 			Labels map[string]string `json:"labels"`
@@ -50,7 +50,7 @@ func helmInstallRestricted(t *testing.T, c *cluster) {
 
 	c.helm(t, "install", release, c.path("charts/invitation-operator"), "-n", releaseNS, "-f", c.values(t, nil),
 		"--wait", "--timeout", "3m")
-	c.deploymentAvailable(t, releaseNS, deploymentName, 1, time.Minute)
+	c.deploymentAvailable(t, deploymentName, 1, time.Minute)
 	if events := c.kubectl(t, "get", "events", "-n", releaseNS, "--field-selector", "reason=FailedCreate", "-o", "name"); strings.TrimSpace(events) != "" {
 		t.Errorf("Pods were refused on the way: %s", events)
 	}
@@ -64,8 +64,8 @@ func samplesReadyAtLedger(t *testing.T, c *cluster) {
 	c.secret(t, releaseNS, "wix-api-key", "apiKey", "sandbox-wix-api-key")
 	c.secret(t, "demo", "wpcom-token", "token", "sandbox-wpcom-token")
 	c.kubectl(t, "apply", "--server-side", "-n", "demo", "-k", c.path("config/samples"))
-	c.waitReady(t, "", 2*time.Minute, "clusterinvitationprovider/wix")
-	c.waitReady(t, "demo", 2*time.Minute, "invitationprovider/wpcom", "siteinvitation/blog-authors", "siteinvitation/shop-editors")
+	c.waitReady(t, "", "clusterinvitationprovider/wix")
+	c.waitReady(t, "demo", "invitationprovider/wpcom", "siteinvitation/blog-authors", "siteinvitation/shop-editors")
 
 	wp, wix := []string{"ada@example.com", "grace@example.com"}, []string{"linus@example.com", "margaret@example.com"}
 	exactlyOnce(t, c.ledger(t, "SANDBOX_LEDGER_WP"), wp)

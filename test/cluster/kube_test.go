@@ -153,8 +153,8 @@ func (c *cluster) gone(t *testing.T, timeout time.Duration, what string, args ..
 	})
 }
 
-// deploymentAvailable waits for a Deployment to have every replica updated and Available.
-func (c *cluster) deploymentAvailable(t *testing.T, ns, name string, replicas int, timeout time.Duration) {
+// deploymentAvailable waits for a Deployment of the release namespace to have every replica updated and Available.
+func (c *cluster) deploymentAvailable(t *testing.T, name string, replicas int, timeout time.Duration) {
 	t.Helper()
 	eventually(t, timeout, "Deployment "+name+" to be Available", func() (bool, string) {
 		var d struct {
@@ -169,7 +169,7 @@ func (c *cluster) deploymentAvailable(t *testing.T, ns, name string, replicas in
 				Conditions         []condition `json:"conditions"`
 			} `json:"status"`
 		}
-		if !c.getJSON(t, &d, "deployment", "-n", ns, name) {
+		if !c.getJSON(t, &d, "deployment", "-n", releaseNS, name) {
 			return false, "not found"
 		}
 		s := d.Status

@@ -82,8 +82,9 @@ func (c *cluster) siteInvitation(t *testing.T, ns, name string) *siteInvitation 
 }
 
 // waitReady waits until every named object ("kind/name", with -n ns when ns is set) reports Ready.
-func (c *cluster) waitReady(t *testing.T, ns string, timeout time.Duration, objects ...string) {
+func (c *cluster) waitReady(t *testing.T, ns string, objects ...string) {
 	t.Helper()
+	const timeout = 2 * time.Minute
 	for _, o := range objects {
 		eventually(t, timeout, o+" to be Ready", func() (bool, string) {
 			var obj struct {

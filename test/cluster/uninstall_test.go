@@ -53,7 +53,7 @@ func uninstallAsDocumented(t *testing.T, c *cluster) {
 	c.helm(t, "uninstall", release, "-n", releaseNS, "--wait", "--timeout", "2m")
 	namespaces := []string{releaseNS, "demo", "leader", "sigterm"}
 	c.kubectl(t, append([]string{"delete", "namespace", "--ignore-not-found", "--wait=false"}, namespaces...)...)
-	var nsArgs []string
+	nsArgs := make([]string, 0, len(namespaces))
 	for _, ns := range namespaces {
 		nsArgs = append(nsArgs, "namespace/"+ns)
 	}

@@ -21,7 +21,7 @@ func helmUpgradeChangedValues(t *testing.T, c *cluster) {
 	c.helm(t, "upgrade", release, c.path("charts/invitation-operator"), "-n", releaseNS, "-f", c.values(t, map[string]any{
 		"replicas": 2, "resyncPeriod": "45s", "concurrency": 2,
 	}), "--wait", "--timeout", "3m")
-	c.deploymentAvailable(t, releaseNS, deploymentName, 2, 2*time.Minute)
+	c.deploymentAvailable(t, deploymentName, 2, 2*time.Minute)
 	// Give the new leader a full pass over every object before judging.
 	eventually(t, time.Minute, "a leader among the new Pods", func() (bool, string) {
 		l := c.leader(t)
@@ -69,7 +69,7 @@ func previousChartUpgrade(t *testing.T, c *cluster) {
 	c.secret(t, releaseNS, "wix-api-key", "apiKey", "sandbox-wix-api-key")
 	c.secret(t, ns, "wpcom-token", "token", "sandbox-wpcom-token")
 	c.helm(t, "install", release, c.path(previousChart), "-n", releaseNS, "-f", c.previousValues(t), "--wait", "--timeout", "3m")
-	c.deploymentAvailable(t, releaseNS, release, 1, time.Minute)
+	c.deploymentAvailable(t, release, 1, time.Minute)
 
 	wp, wix := emails("upgrade-wp", 3), emails("upgrade-wix", 2)
 	c.apply(t, fmt.Sprintf(`apiVersion: invitations.siteops.dev/v1alpha1
@@ -109,15 +109,15 @@ spec:
   emails: %[3]s
   removalPolicy: Keep
 `, ns, yamlList(wp), yamlList(wix), releaseNS))
-	c.waitReady(t, "", 2*time.Minute, "clusterinvitationprovider/wix-upgrade")
-	c.waitReady(t, ns, 2*time.Minute, "invitationprovider/wpcom", "siteinvitation/authors", "siteinvitation/editors")
+	c.waitReady(t, "", "clusterinvitationprovider/wix-upgrade")
+	c.waitReady(t, ns, "invitationprovider/wpcom", "siteinvitation/authors", "siteinvitation/editors")
 	exactlyOnce(t, c.ledger(t, "SANDBOX_LEDGER_WP"), wp)
 	exactlyOnce(t, c.ledger(t, "SANDBOX_LEDGER_WIX"), wix)
 
 	sampler := c.sampleReadiness(t)
 	c.helm(t, "upgrade", release, c.path("charts/invitation-operator"), "-n", releaseNS, "--take-ownership",
 		"-f", c.values(t, nil), "--wait", "--timeout", "3m")
-	c.deploymentAvailable(t, releaseNS, deploymentName, 1, 2*time.Minute)
+	c.deploymentAvailable(t, deploymentName, 1, 2*time.Minute)
 	c.gone(t, 2*time.Minute, "the 0.1.0 Deployment", "deployment/"+release, "-n", releaseNS)
 	time.Sleep(10 * time.Second)
 	sampler.finish(t)

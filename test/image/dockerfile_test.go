@@ -60,11 +60,12 @@ func TestDockerfileAgreesWithTheImageTool(t *testing.T) {
 	}
 
 	// The same label keys; the tool's values are checked against its inputs elsewhere.
-	var dockerLabels []string
-	for _, m := range regexp.MustCompile(`(org\.opencontainers\.image\.[a-z]+)=`).FindAllStringSubmatch(final, -1) {
+	matches := regexp.MustCompile(`(org\.opencontainers\.image\.[a-z]+)=`).FindAllStringSubmatch(final, -1)
+	dockerLabels := make([]string, 0, len(matches))
+	for _, m := range matches {
 		dockerLabels = append(dockerLabels, m[1])
 	}
-	var imageLabels []string
+	imageLabels := make([]string, 0, len(cfg.Labels))
 	for k := range cfg.Labels {
 		imageLabels = append(imageLabels, k)
 	}

@@ -104,7 +104,7 @@ func images(t *testing.T) (index, index, []platformImage) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []platformImage
+	out := make([]platformImage, 0, len(idx.Manifests))
 	for _, d := range idx.Manifests {
 		if d.Platform == nil {
 			t.Fatalf("manifest %s has no platform", d.Digest)
@@ -129,7 +129,7 @@ func TestImageIndexNamesBothPlatformsAndTheRelease(t *testing.T) {
 	if idx.MediaType != "application/vnd.oci.image.index.v1+json" {
 		t.Errorf("index media type %q", idx.MediaType)
 	}
-	var platforms []string
+	platforms := make([]string, 0, len(imgs))
 	for _, img := range imgs {
 		platforms = append(platforms, img.platform)
 		if img.manifest.MediaType != "application/vnd.oci.image.manifest.v1+json" {
@@ -201,7 +201,7 @@ func TestImageHoldsTheBinaryAndBaseFilesAndNoShell(t *testing.T) {
 				files[k] = v
 			}
 		}
-		var names []string
+		names := make([]string, 0, len(files))
 		for name, f := range files {
 			names = append(names, name)
 			if !f.header.ModTime.Equal(time.Unix(testEpoch, 0)) {

@@ -29,15 +29,16 @@ func main() {
 	}
 }
 
-// identity is one certificate to issue.
+// identity is one certificate to issue, and the kubeconfig that uses it, if any.
 type identity struct {
-	file   string
-	cn     string
-	orgs   []string
-	server bool
-	client bool
-	dns    []string
-	ips    []net.IP
+	file       string
+	kubeconfig string
+	cn         string
+	orgs       []string
+	server     bool
+	client     bool
+	dns        []string
+	ips        []net.IP
 }
 
 func run() error {
@@ -61,13 +62,13 @@ func run() error {
 	ids := []identity{
 		{file: "apiserver", cn: "kube-apiserver", server: true, ips: []net.IP{ip, loopback, net.ParseIP(*serviceIP)},
 			dns: []string{"localhost", *node, "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"}},
-		{file: "admin", cn: "kubernetes-admin", orgs: []string{"system:masters"}, client: true},
+		{file: "admin", kubeconfig: "admin", cn: "kubernetes-admin", orgs: []string{"system:masters"}, client: true},
 		{file: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client", orgs: []string{"system:masters"}, client: true},
-		{file: "kubelet-client", cn: "system:node:" + *node, orgs: []string{"system:nodes"}, client: true},
+		{file: "kubelet-client", kubeconfig: "kubelet", cn: "system:node:" + *node, orgs: []string{"system:nodes"}, client: true},
 		{file: "kubelet", cn: *node, server: true, ips: []net.IP{ip}, dns: []string{*node}},
-		{file: "controller-manager", cn: "system:kube-controller-manager", client: true},
-		{file: "scheduler", cn: "system:kube-scheduler", client: true},
-		{file: "kube-proxy", cn: "system:kube-proxy", client: true},
+		{file: "controller-manager", kubeconfig: "controller-manager", cn: "system:kube-controller-manager", client: true},
+		{file: "scheduler", kubeconfig: "scheduler", cn: "system:kube-scheduler", client: true},
+		{file: "kube-proxy", kubeconfig: "kube-proxy", cn: "system:kube-proxy", client: true},
 	}
 	for _, id := range ids {
 		if err := issue(*out, ca, caKey, id); err != nil {
@@ -85,11 +86,11 @@ func run() error {
 		return err
 	}
 	server := "https://" + net.JoinHostPort(ip.String(), "6443")
-	for _, k := range []struct{ name, cert string }{
-		{"admin", "admin"}, {"controller-manager", "controller-manager"}, {"scheduler", "scheduler"},
-		{"kubelet", "kubelet-client"}, {"kube-proxy", "kube-proxy"},
-	} {
-		if err := writeKubeconfig(*out, k.name, k.cert, server); err != nil {
+	for _, id := range ids {
+		if id.kubeconfig == "" {
+			continue
+		}
+		if err := writeKubeconfig(*out, id.kubeconfig, id.file, server); err != nil {
 			return err
 		}
 	}
