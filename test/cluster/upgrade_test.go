@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -12,10 +13,11 @@ import (
 const previousChart = "test/cluster/testdata/invitation-operator-0.1.0.tgz"
 
 // helmUpgradeChangedValues: `helm upgrade` with changed values (two replicas, another resync period and
-// concurrency) rolls the manager, adds the PodDisruptionBudget, keeps every object Ready throughout and
-// sends nothing again.
+// concurrency) rolls the manager, adds the PodDisruptionBudget, upgrades a CRD that an earlier release
+// left older, keeps every object Ready throughout and sends nothing again.
 func helmUpgradeChangedValues(t *testing.T, c *cluster) {
 	watched := []string{"ada@example.com", "grace@example.com", "linus@example.com", "margaret@example.com"}
+	c.olderCRD(t)
 	beforeWP, beforeWix := c.ledger(t, "SANDBOX_LEDGER_WP"), c.ledger(t, "SANDBOX_LEDGER_WIX")
 	sampler := c.sampleReadiness(t)
 	c.helm(t, "upgrade", release, c.path("charts/invitation-operator"), "-n", releaseNS, "-f", c.values(t, map[string]any{
@@ -42,6 +44,9 @@ func helmUpgradeChangedValues(t *testing.T, c *cluster) {
 	}
 	if !c.getJSON(t, &pdb, "pdb", "-n", releaseNS, release) || pdb.Spec.MinAvailable != 1 {
 		t.Errorf("two replicas need a PodDisruptionBudget with minAvailable 1: %+v", pdb)
+	}
+	if cols := c.printerColumns(t); !strings.Contains(cols, olderCRDColumn) {
+		t.Errorf("helm upgrade did not upgrade the SiteInvitation CRD: printer columns %s lack %s", cols, olderCRDColumn)
 	}
 	args := c.kubectl(t, "get", "deployment", "-n", releaseNS, deploymentName, "-o", "jsonpath={.spec.template.spec.containers[0].args}")
 	for _, want := range []string{"--resync-period=45s", "--concurrency=2"} {
@@ -154,4 +159,46 @@ spec:
 		"crd/clusterinvitationproviders.invitations.siteops.dev")
 	c.kubectl(t, "delete", "namespace", releaseNS, "--wait=false")
 	c.gone(t, time.Minute, "the release namespace", "namespace/"+releaseNS)
+}
+
+// olderCRDColumn is the printer column the "older" CRD lacks.
+const olderCRDColumn = "Failed"
+
+// olderCRD makes the live SiteInvitation CRD what an earlier chart release would have left — one printer
+// column short — applied as Helm's own field manager, as that release would have: the next `helm upgrade`
+// must bring it up to date, which Helm never does for a chart's crds/ directory.
+func (c *cluster) olderCRD(t *testing.T) {
+	t.Helper()
+	var crd map[string]any
+	c.getJSON(t, &crd, "crd", "siteinvitations.invitations.siteops.dev")
+	meta := crd["metadata"].(map[string]any)
+	crd["metadata"] = map[string]any{"name": meta["name"], "labels": meta["labels"], "annotations": meta["annotations"]}
+	delete(crd, "status")
+	for _, v := range crd["spec"].(map[string]any)["versions"].([]any) {
+		version := v.(map[string]any)
+		var kept []any
+		for _, col := range version["additionalPrinterColumns"].([]any) {
+			if col.(map[string]any)["name"] != olderCRDColumn {
+				kept = append(kept, col)
+			}
+		}
+		version["additionalPrinterColumns"] = kept
+	}
+	b, err := json.Marshal(crd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := command(time.Minute, string(b), "kubectl", "--kubeconfig", c.env["KUBECONFIG"], "apply", "--server-side",
+		"--field-manager=helm", "--force-conflicts", "-f", "-")
+	if err != nil {
+		t.Fatalf("making the CRD older: %v\n%s", err, out)
+	}
+	if cols := c.printerColumns(t); strings.Contains(cols, olderCRDColumn) {
+		t.Fatalf("the CRD still has the %s column: %s", olderCRDColumn, cols)
+	}
+}
+
+func (c *cluster) printerColumns(t *testing.T) string {
+	t.Helper()
+	return c.kubectl(t, "get", "crd", "siteinvitations.invitations.siteops.dev", "-o", "jsonpath={.spec.versions[*].additionalPrinterColumns[*].name}")
 }
