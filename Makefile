@@ -81,6 +81,7 @@ controlplane: ## Build kube-apiserver and etcd from pinned Go modules into bin/k
 .PHONY: test
 test: manifests generate fmt vet controlplane helm runc ## Run all tests (race detector on) against a real API server.
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$(HELM)" go test $(GO_TEST_FLAGS) $(GO_TEST_PKGS)
+	cd hack/image && go test -count=1 ./...
 
 .PHONY: verify
 verify: manifests generate ## Fail if generated code, manifests or go.mod are stale.

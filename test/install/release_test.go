@@ -39,7 +39,7 @@ func TestDefaultImageIsWhatTheReleasePublishes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`hack/release-check.sh "$TAG"`, `make image VERSION="$TAG"`, `make -s print-image VERSION="$TAG"`,
-		"crane push bin/image/oci", "actions/attest-build-provenance", "actions/attest-sbom", `oci://$CHART_REPO`} {
+		"bin/crane push bin/image/oci", "actions/attest-build-provenance", "actions/attest-sbom", `oci://$CHART_REPO`} {
 		if !strings.Contains(string(wf), want) {
 			t.Errorf("the release workflow lacks %q", want)
 		}
