@@ -37,6 +37,7 @@ esac
 mkdir -p "$CLUSTER_DIR"
 # The binaries teardown needs (ctr) are known even when only tearing down.
 eval "$(hack/node.sh --print-only 2>/dev/null || true)"
+KUBE_NODE_BIN=${KUBE_NODE_BIN:-} CONTAINERD_BIN=${CONTAINERD_BIN:-}
 
 if [ "$cmd" = down ]; then
   teardown
