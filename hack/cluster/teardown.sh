@@ -40,8 +40,9 @@ shims() {
 ctr_k8s() { "$CONTAINERD_BIN/ctr" --address "$CTRD_SOCK" --namespace k8s.io "$@"; }
 
 remove_pods() {
-  # Without the controllers nothing re-creates a deleted Pod.
-  stop kube-controller-manager; stop kube-scheduler
+  # Without the controllers nothing re-creates a deleted Pod. They (and kube-proxy) keep no state worth a
+  # graceful stop, and the scheduler delays its exit on purpose: 3s each.
+  stop kube-controller-manager 3; stop kube-scheduler 3
   if [ -f "$RUN/pki/admin.kubeconfig" ] && alive_name kube-apiserver && alive_name kubelet; then
     log "deleting every Pod, waiting for the kubelet to stop their containers"
     in_netns kubectl --kubeconfig "$RUN/pki/admin.kubeconfig" delete pods --all --all-namespaces \
@@ -144,7 +145,7 @@ teardown() {
   remove_pods
   stop kubelet 30
   kill_tasks
-  stop kube-proxy
+  stop kube-proxy 3
   stop containerd 5
   stop_shims
   for name in tlsfront sandbox-slow sandbox kube-apiserver etcd; do stop "$name"; done
