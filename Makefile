@@ -1,7 +1,15 @@
 # invitation-operator — run `make help` for the targets.
 
-# Image the Dockerfile builds and the installer references.
-IMG ?= ghcr.io/siteops/invitation-operator:v0.1.0
+# The image. IMAGE_REPO is where the release workflow publishes it; the chart (image.repository) and
+# config/manager (images.newName) repeat it, and the chart's appVersion is the tag they default to (equal
+# to config/manager's newTag); test/install checks all of them agree, and the workflow refuses a release
+# tag that differs from appVersion. VERSION (git describe: the tag on a release commit) is stamped into
+# the binary and the image's labels; REVISION is the commit.
+IMAGE_REPO ?= ghcr.io/siteops/invitation-operator
+IMAGE_SOURCE ?= https://github.com/siteops/invitation-operator
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+IMG ?= $(IMAGE_REPO):$(VERSION)
 
 # Tools are installed into ./bin at pinned versions.
 LOCALBIN ?= $(shell pwd)/bin
@@ -11,10 +19,12 @@ $(LOCALBIN):
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 HELM_VERSION ?= v4.3.1
+ACTIONLINT_VERSION ?= v1.7.12
 
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+ACTIONLINT ?= $(LOCALBIN)/actionlint-$(ACTIONLINT_VERSION)
 
 # Tests run with the race detector and never from the cache (some read YAML through kubectl and helm,
 # which the Go test cache cannot see); for a quick local run: make test GO_TEST_FLAGS=
@@ -39,8 +49,8 @@ help: ## Display this help.
 .PHONY: manifests
 manifests: controller-gen ## Generate CRDs and RBAC from the kubebuilder markers (also into the Helm chart).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
-	rm -f charts/invitation-operator/crds/*.yaml
-	cp config/crd/bases/*.yaml charts/invitation-operator/crds/
+	rm -f charts/invitation-operator/files/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/invitation-operator/files/crds/
 	cp config/rbac/role.yaml charts/invitation-operator/files/role.yaml
 	cp config/rbac/aggregate_roles.yaml charts/invitation-operator/files/aggregate_roles.yaml
 
@@ -57,8 +67,9 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint (config in .golangci.yml).
+lint: golangci-lint actionlint ## Run golangci-lint (config in .golangci.yml) and actionlint on .github/workflows.
 	$(GOLANGCI_LINT) run
+	$(ACTIONLINT)
 
 .PHONY: lint-fix
 lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
@@ -69,8 +80,9 @@ controlplane: ## Build kube-apiserver and etcd from pinned Go modules into bin/k
 	@hack/controlplane.sh >/dev/null
 
 .PHONY: test
-test: manifests generate fmt vet controlplane helm ## Run all tests (race detector on) against a real API server.
+test: manifests generate fmt vet controlplane helm runc ## Run all tests (race detector on) against a real API server.
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$(HELM)" go test $(GO_TEST_FLAGS) $(GO_TEST_PKGS)
+	cd hack/image && go test -count=1 ./...
 
 .PHONY: verify
 verify: manifests generate ## Fail if generated code, manifests or go.mod are stale.
@@ -85,6 +97,10 @@ verify: manifests generate ## Fail if generated code, manifests or go.mod are st
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager binary into bin/manager.
 	go build -trimpath -o $(LOCALBIN)/manager ./cmd/manager
+
+.PHONY: image
+image: ## Build the manager image for linux/amd64 and linux/arm64 without a container engine: bin/image/oci and bin/image/image.tar.
+	IMAGE_REPO="$(IMAGE_REPO)" VERSION="$(VERSION)" REVISION="$(REVISION)" IMAGE_SOURCE="$(IMAGE_SOURCE)" hack/image.sh
 
 .PHONY: build-installer
 build-installer: manifests ## Write dist/install.yaml: CRDs, RBAC and the manager (kubectl kustomize config/default).
@@ -112,6 +128,22 @@ helm: $(HELM) ## Install helm into ./bin.
 $(HELM): $(LOCALBIN)
 	$(call go-install-tool,$(HELM),helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
 
+.PHONY: actionlint
+actionlint: $(ACTIONLINT) ## Install actionlint into ./bin.
+$(ACTIONLINT): $(LOCALBIN)
+	$(call go-install-tool,$(ACTIONLINT),github.com/rhysd/actionlint/cmd/actionlint,$(ACTIONLINT_VERSION))
+
+.PHONY: runc
+runc: ## Install runc from Debian if missing (test/image runs the image with it; needs root).
+	@hack/debian-packages.sh runc
+
+# For scripts and the release workflow: the values above, without make's chatter (make -s print-...).
+.PHONY: print-image print-image-repo print-image-source print-helm
+print-image: ; @echo $(IMG)
+print-image-repo: ; @echo $(IMAGE_REPO)
+print-image-source: ; @echo $(IMAGE_SOURCE)
+print-helm: ; @echo $(HELM)
+
 # go-install-tool installs package $(2) at version $(3) as the binary $(1), named with its version so that a
 # version bump in this file installs the new one.
 define go-install-tool
@@ -124,6 +156,20 @@ GOBIN="$(LOCALBIN)" go install $${package} ;\
 mv "$(LOCALBIN)/$$(basename "$(1)" | sed 's/-$(3)$$//')" "$(1)" ;\
 }
 endef
+
+##@ Real node
+
+.PHONY: cluster
+cluster: helm ## A real single-node cluster (own network namespace) with the image loaded and sandbox providers; Ctrl-C tears it down.
+	HELM="$(HELM)" hack/cluster.sh up
+
+.PHONY: cluster-down
+cluster-down: ## Tear down whatever a cluster run left behind (processes, mounts, network namespace, cgroups, sysctls).
+	hack/cluster.sh down
+
+.PHONY: e2e-cluster
+e2e-cluster: helm ## End-to-end tests inside the real cluster (test/cluster): Helm and kustomize installs, HA, upgrades, uninstall.
+	HELM="$(HELM)" hack/cluster.sh e2e
 
 ##@ Demo
 

@@ -113,8 +113,14 @@ func checkRestricted(t *testing.T, d *appsv1.Deployment) {
 		pod.SecurityContext.SeccompProfile == nil || pod.SecurityContext.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
 		t.Errorf("%s: pod must run as non-root with the RuntimeDefault seccomp profile: %+v", d.Name, pod.SecurityContext)
 	}
-	if pod.HostNetwork || pod.HostPID || pod.HostIPC || len(pod.Volumes) > 0 {
-		t.Errorf("%s: no host namespaces or volumes expected", d.Name)
+	if pod.HostNetwork || pod.HostPID || pod.HostIPC {
+		t.Errorf("%s: no host namespaces expected", d.Name)
+	}
+	// The restricted standard allows ConfigMap and Secret volumes (extra CA certificates); nothing else is expected.
+	for _, v := range pod.Volumes {
+		if v.ConfigMap == nil && v.Secret == nil {
+			t.Errorf("%s: volume %s is neither a ConfigMap nor a Secret", d.Name, v.Name)
+		}
 	}
 	for _, c := range pod.Containers {
 		sc := c.SecurityContext
@@ -273,14 +279,24 @@ func TestHelmChartLintsAndRendersEachValuesFile(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(root(t), "charts", "invitation-operator", "ci", "*.yaml"))
 	cases := map[string]func(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment){
 		"": func(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment) {
-			if *d.Spec.Replicas != 1 || len(find(objs, "ServiceMonitor"))+len(find(objs, "NetworkPolicy")) != 0 {
-				t.Error("defaults: one replica, no ServiceMonitor or NetworkPolicy")
+			if *d.Spec.Replicas != 1 || len(find(objs, "ServiceMonitor"))+len(find(objs, "NetworkPolicy"))+len(find(objs, "PodDisruptionBudget")) != 0 {
+				t.Error("defaults: one replica, no ServiceMonitor, NetworkPolicy or PodDisruptionBudget")
+			}
+			if len(d.Spec.Template.Spec.Volumes) != 0 {
+				t.Error("defaults: no volumes")
 			}
 		},
 		"ha-values.yaml": func(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment) {
 			if *d.Spec.Replicas != 2 || len(find(objs, "ServiceMonitor")) != 1 || len(find(objs, "NetworkPolicy")) != 1 || len(find(objs, "Role")) != 1 {
 				t.Error("ha: two replicas, leader election Role, ServiceMonitor and NetworkPolicy")
 			}
+			checkPDB(t, objs, d)
+			if sm := find(objs, "ServiceMonitor"); len(sm) == 1 && sm[0].GetLabels()["release"] != "kube-prometheus-stack" {
+				t.Errorf("ha: the ServiceMonitor lacks the release label kube-prometheus-stack selects by: %v", sm[0].GetLabels())
+			}
+		},
+		"extra-ca-values.yaml": func(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment) {
+			checkExtraCA(t, objs, d)
 		},
 		"sharded-values.yaml": func(t *testing.T, _ []*unstructured.Unstructured, d *appsv1.Deployment) {
 			args := strings.Join(d.Spec.Template.Spec.Containers[0].Args, " ")
