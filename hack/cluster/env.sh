@@ -15,12 +15,15 @@ SERVICE_IP=10.96.0.1
 PROVIDER_CIDR=10.200.0.0/24
 # containerd v2.4.2's pinned sandbox image; hack/pause is built into an image of that name, as none can be pulled.
 PAUSE_IMAGE=registry.k8s.io/pause:3.10.2
+# Release 0.1.0, as its users run it: test/cluster's upgrade scenario installs chart 0.1.0 (testdata) with
+# the manager built from this commit, then upgrades both.
+PREVIOUS_REV=2123cc2 PREVIOUS_VERSION=v0.1.0
 
 # Sandbox providers: plain HTTP on loopback (cmd/sandbox serves loopback only), fronted by tlsfront on the
 # node address with a certificate from the test's own provider CA. "slow" answers after a delay, so a test
 # can act while a send is in flight.
-SANDBOX_FAST_PORTS=(9100 9101 9102)   # page, Wix, WordPress.com
-SANDBOX_SLOW_PORTS=(9110 9111 9112)
+SANDBOX_FAST_PORTS=(9100 9101 9102 9103)   # page, Wix, WordPress.com, Ghost
+SANDBOX_SLOW_PORTS=(9110 9111 9112 9113)
 SANDBOX_SLOW_LATENCY=${SANDBOX_SLOW_LATENCY:-2s}
 FRONT_WIX=9443 FRONT_WP=9444 FRONT_SLOW_WIX=9453 FRONT_SLOW_WP=9454
 FRONT_PLAIN_WIX=9401 FRONT_PLAIN_WP=9402

@@ -55,11 +55,12 @@ start_runtime() {
   # containerd starts its shims by name from PATH; runc comes from Debian.
   wait_for containerd 60 ctr_k8s version
   local img
-  for img in "$PAUSE_TAR" "$MANAGER_TAR"; do
+  for img in "$PAUSE_TAR" "$MANAGER_TAR" "$PREVIOUS_TAR"; do
     ctr_k8s images import --platform "linux/$(go env GOARCH)" "$img" >>"$RUN/logs/ctr.log" 2>&1
   done
   ctr_k8s images ls -q 2>/dev/null | grep -qx "$PAUSE_IMAGE" || fail "the pause image was not imported as $PAUSE_IMAGE"
   ctr_k8s images ls -q 2>/dev/null | grep -qx "$MANAGER_IMAGE" || fail "the manager image was not imported as $MANAGER_IMAGE"
+  ctr_k8s images ls -q 2>/dev/null | grep -qx "$PREVIOUS_IMAGE" || fail "the $PREVIOUS_VERSION image was not imported as $PREVIOUS_IMAGE"
 }
 
 start_node() {
@@ -76,10 +77,11 @@ start_node() {
 
 start_sandbox() {
   run_in_netns sandbox "$CLUSTER_DIR/bin/sandbox" --page-addr "127.0.0.1:${SANDBOX_FAST_PORTS[0]}" \
-    --wix-addr "127.0.0.1:${SANDBOX_FAST_PORTS[1]}" --wordpress-addr "127.0.0.1:${SANDBOX_FAST_PORTS[2]}"
+    --wix-addr "127.0.0.1:${SANDBOX_FAST_PORTS[1]}" --wordpress-addr "127.0.0.1:${SANDBOX_FAST_PORTS[2]}" \
+    --ghost-addr "127.0.0.1:${SANDBOX_FAST_PORTS[3]}"
   run_in_netns sandbox-slow "$CLUSTER_DIR/bin/sandbox" --page-addr "127.0.0.1:${SANDBOX_SLOW_PORTS[0]}" \
     --wix-addr "127.0.0.1:${SANDBOX_SLOW_PORTS[1]}" --wordpress-addr "127.0.0.1:${SANDBOX_SLOW_PORTS[2]}" \
-    --latency "$SANDBOX_SLOW_LATENCY"
+    --ghost-addr "127.0.0.1:${SANDBOX_SLOW_PORTS[3]}" --latency "$SANDBOX_SLOW_LATENCY"
   run_in_netns tlsfront "$CLUSTER_DIR/bin/tlsfront" -cert "$RUN/pki/sandbox.crt" -key "$RUN/pki/sandbox.key" \
     -plain "$NODE_IP:$FRONT_PLAIN_WIX=127.0.0.1:${SANDBOX_FAST_PORTS[1]}" -plain "$NODE_IP:$FRONT_PLAIN_WP=127.0.0.1:${SANDBOX_FAST_PORTS[2]}" \
     "$NODE_IP:$FRONT_WIX=127.0.0.1:${SANDBOX_FAST_PORTS[1]}" "$NODE_IP:$FRONT_WP=127.0.0.1:${SANDBOX_FAST_PORTS[2]}" \
@@ -99,6 +101,8 @@ NODE_IP=$NODE_IP
 PROVIDER_CIDR=$PROVIDER_CIDR
 PROVIDER_CA=$RUN/pki/provider-ca.crt
 MANAGER_IMAGE=$MANAGER_IMAGE
+PREVIOUS_IMAGE=$PREVIOUS_IMAGE
+PREVIOUS_BINARY=$CLUSTER_DIR/previous/manager
 MANAGER_BINARY=$CLUSTER_DIR/image/manager-linux-$(go env GOARCH)
 SANDBOX_WIX=https://$NODE_IP:$FRONT_WIX
 SANDBOX_WP=https://$NODE_IP:$FRONT_WP

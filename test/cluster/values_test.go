@@ -22,11 +22,13 @@ const (
 	graceSeconds = 30 // terminationGracePeriodSeconds: above sendDeadline + 10s, as the chart documents
 )
 
-func (c *cluster) managerArgs(t *testing.T) []string {
+// managerArgs are the test flags for the manager whose binary the cluster env names (MANAGER_BINARY or
+// PREVIOUS_BINARY): a flag is passed only to a release that has it.
+func (c *cluster) managerArgs(t *testing.T, binary string) []string {
 	t.Helper()
 	args := []string{"--provider-timeout=8s", "--retry-base=1s",
 		"--leader-election-lease-duration=6s", "--leader-election-renew-deadline=4s", "--leader-election-retry-period=1s"}
-	help, _ := command(30*time.Second, "", c.env["MANAGER_BINARY"], "--help")
+	help, _ := command(30*time.Second, "", c.env[binary], "--help")
 	if strings.Contains(help, strings.TrimPrefix(allowedRangesFlag, "-")) {
 		args = append(args, allowedRangesFlag+"="+c.env["PROVIDER_CIDR"])
 	}
@@ -48,7 +50,7 @@ func (c *cluster) values(t *testing.T, overrides map[string]any) string {
 		"providerPollInterval":          "5s",
 		"logLevel":                      "debug",
 		"extraArgs": append([]string{"--wix-base-url=" + c.env["SANDBOX_WIX"], "--wordpress-base-url=" + c.env["SANDBOX_WP"]},
-			c.managerArgs(t)...),
+			c.managerArgs(t, "MANAGER_BINARY")...),
 		"extraCACertificates": map[string]any{"pem": string(ca)},
 	}
 	for k, o := range overrides {
@@ -57,18 +59,19 @@ func (c *cluster) values(t *testing.T, overrides map[string]any) string {
 	return writeYAML(t, v)
 }
 
-// previousValues are values for chart 0.1.0, which has no way to trust an extra CA: its manager reaches
-// the same sandbox over plain HTTP (inside the node's namespace), and runs today's image.
+// previousValues are values for chart 0.1.0, which has no way to trust an extra CA: its manager — release
+// 0.1.0's own image, built from its commit — reaches the same sandbox over plain HTTP (inside the node's
+// namespace), which that release allowed and this one refuses.
 func (c *cluster) previousValues(t *testing.T) string {
 	t.Helper()
-	image := c.env["MANAGER_IMAGE"]
+	image := c.env["PREVIOUS_IMAGE"]
 	return writeYAML(t, map[string]any{
 		"image":                         map[string]any{"tag": image[strings.LastIndex(image, ":")+1:]},
 		"sendDeadline":                  sendDeadline.String(),
 		"terminationGracePeriodSeconds": graceSeconds,
 		"providerPollInterval":          "5s",
 		"extraArgs": append([]string{"--wix-base-url=" + c.env["SANDBOX_PLAIN_WIX"], "--wordpress-base-url=" + c.env["SANDBOX_PLAIN_WP"]},
-			c.managerArgs(t)...),
+			c.managerArgs(t, "PREVIOUS_BINARY")...),
 	})
 }
 
