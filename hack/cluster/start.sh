@@ -85,6 +85,7 @@ start_sandbox() {
   run_in_netns tlsfront "$CLUSTER_DIR/bin/tlsfront" -cert "$RUN/pki/sandbox.crt" -key "$RUN/pki/sandbox.key" \
     -plain "$NODE_IP:$FRONT_PLAIN_WIX=127.0.0.1:${SANDBOX_FAST_PORTS[1]}" -plain "$NODE_IP:$FRONT_PLAIN_WP=127.0.0.1:${SANDBOX_FAST_PORTS[2]}" \
     "$NODE_IP:$FRONT_WIX=127.0.0.1:${SANDBOX_FAST_PORTS[1]}" "$NODE_IP:$FRONT_WP=127.0.0.1:${SANDBOX_FAST_PORTS[2]}" \
+    "$NODE_IP:$FRONT_GHOST=127.0.0.1:${SANDBOX_FAST_PORTS[3]}" \
     "$NODE_IP:$FRONT_SLOW_WIX=127.0.0.1:${SANDBOX_SLOW_PORTS[1]}" "$NODE_IP:$FRONT_SLOW_WP=127.0.0.1:${SANDBOX_SLOW_PORTS[2]}"
   wait_for "the sandbox over HTTPS" 30 in_netns curl -fsS --cacert "$RUN/pki/provider-ca.crt" "https://$NODE_IP:$FRONT_WP/_sandbox/state"
   wait_for "the slow sandbox" 30 in_netns curl -fsS "http://127.0.0.1:${SANDBOX_SLOW_PORTS[2]}/_sandbox/state"
@@ -106,12 +107,14 @@ PREVIOUS_BINARY=$CLUSTER_DIR/previous/manager
 MANAGER_BINARY=$CLUSTER_DIR/image/manager-linux-$(go env GOARCH)
 SANDBOX_WIX=https://$NODE_IP:$FRONT_WIX
 SANDBOX_WP=https://$NODE_IP:$FRONT_WP
+SANDBOX_GHOST=https://$NODE_IP:$FRONT_GHOST
 SANDBOX_SLOW_WIX=https://$NODE_IP:$FRONT_SLOW_WIX
 SANDBOX_SLOW_WP=https://$NODE_IP:$FRONT_SLOW_WP
 SANDBOX_PLAIN_WIX=http://$NODE_IP:$FRONT_PLAIN_WIX
 SANDBOX_PLAIN_WP=http://$NODE_IP:$FRONT_PLAIN_WP
 SANDBOX_LEDGER_WIX=http://127.0.0.1:${SANDBOX_FAST_PORTS[1]}/_sandbox/state
 SANDBOX_LEDGER_WP=http://127.0.0.1:${SANDBOX_FAST_PORTS[2]}/_sandbox/state
+SANDBOX_LEDGER_GHOST=http://127.0.0.1:${SANDBOX_FAST_PORTS[3]}/_sandbox/state
 SANDBOX_LEDGER_SLOW_WIX=http://127.0.0.1:${SANDBOX_SLOW_PORTS[1]}/_sandbox/state
 SANDBOX_LEDGER_SLOW_WP=http://127.0.0.1:${SANDBOX_SLOW_PORTS[2]}/_sandbox/state
 SANDBOX_SLOW_LATENCY=$SANDBOX_SLOW_LATENCY

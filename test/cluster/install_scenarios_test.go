@@ -56,21 +56,28 @@ func helmInstallRestricted(t *testing.T, c *cluster) {
 	}
 }
 
-// samplesReadyAtLedger: config/samples — a ClusterInvitationProvider (Wix), an InvitationProvider
-// (WordPress.com) and a SiteInvitation for each — reach Ready against the sandbox over HTTPS, and the
-// sandbox's ledger shows exactly one invitation email per person.
+// sandboxGhostStaffKey is the sandbox Ghost's staff access token (internal/sandbox/default.yaml); the
+// manager reaches the sample's site through --ghost-base-url.
+const sandboxGhostStaffKey = "5a4db0c5a4db0c5a4db0c5a1:5a4db0c55a4db0c55a4db0c55a4db0c55a4db0c55a4db0c55a4db0c55a4db0c5"
+
+// samplesReadyAtLedger: config/samples — ClusterInvitationProviders for Wix and Ghost, an
+// InvitationProvider (WordPress.com) and a SiteInvitation for each — reach Ready against the sandbox over
+// HTTPS, and the sandbox's ledgers show exactly one invitation email per person.
 func samplesReadyAtLedger(t *testing.T, c *cluster) {
-	c.namespace(t, "demo", map[string]string{"invitations.siteops.dev/wix": "allowed"})
+	c.namespace(t, "demo", map[string]string{"invitations.siteops.dev/wix": "allowed", "invitations.siteops.dev/ghost": "allowed"})
 	c.secret(t, releaseNS, "wix-api-key", "apiKey", "sandbox-wix-api-key")
 	c.secret(t, "demo", "wpcom-token", "token", "sandbox-wpcom-token")
+	c.secret(t, releaseNS, "ghost-admin-key", "key", sandboxGhostStaffKey)
 	c.kubectl(t, "apply", "--server-side", "-n", "demo", "-k", c.path("config/samples"))
-	c.waitReady(t, "", "clusterinvitationprovider/wix")
-	c.waitReady(t, "demo", "invitationprovider/wpcom", "siteinvitation/blog-authors", "siteinvitation/shop-editors")
+	c.waitReady(t, "", "clusterinvitationprovider/wix", "clusterinvitationprovider/ghost")
+	c.waitReady(t, "demo", "invitationprovider/wpcom", "siteinvitation/blog-authors", "siteinvitation/shop-editors", "siteinvitation/blog-writers")
 
 	wp, wix := []string{"ada@example.com", "grace@example.com"}, []string{"linus@example.com", "margaret@example.com"}
+	ghost := []string{"rosalind@example.com", "barbara@example.com"}
 	exactlyOnce(t, c.ledger(t, "SANDBOX_LEDGER_WP"), wp)
 	exactlyOnce(t, c.ledger(t, "SANDBOX_LEDGER_WIX"), wix)
-	for name, want := range map[string][]string{"blog-authors": wp, "shop-editors": wix} {
+	exactlyOnce(t, c.ledger(t, "SANDBOX_LEDGER_GHOST"), ghost)
+	for name, want := range map[string][]string{"blog-authors": wp, "shop-editors": wix, "blog-writers": ghost} {
 		s := c.siteInvitation(t, "demo", name)
 		for _, e := range want {
 			if !s.sent(e) {

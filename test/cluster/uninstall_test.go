@@ -19,7 +19,7 @@ func uninstallAsDocumented(t *testing.T, c *cluster) {
 	if s := c.siteInvitation(t, "demo", "blog-authors"); s == nil || !slices.Contains(s.Metadata.Finalizers, "invitations.siteops.dev/revoke") {
 		t.Fatalf("the scenario needs blog-authors (removalPolicy Revoke, pending invites) to carry the revoke finalizer: %+v", s)
 	}
-	ledgers := []string{"SANDBOX_LEDGER_WP", "SANDBOX_LEDGER_WIX", "SANDBOX_LEDGER_SLOW_WP", "SANDBOX_LEDGER_SLOW_WIX"}
+	ledgers := []string{"SANDBOX_LEDGER_WP", "SANDBOX_LEDGER_WIX", "SANDBOX_LEDGER_GHOST", "SANDBOX_LEDGER_SLOW_WP", "SANDBOX_LEDGER_SLOW_WIX"}
 	revokeCalls := func() (n int, revoked []string) {
 		for _, l := range ledgers {
 			s := c.ledger(t, l)

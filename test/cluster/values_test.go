@@ -49,7 +49,8 @@ func (c *cluster) values(t *testing.T, overrides map[string]any) string {
 		"terminationGracePeriodSeconds": graceSeconds,
 		"providerPollInterval":          "5s",
 		"logLevel":                      "debug",
-		"extraArgs": append([]string{"--wix-base-url=" + c.env["SANDBOX_WIX"], "--wordpress-base-url=" + c.env["SANDBOX_WP"]},
+		"extraArgs": append([]string{"--wix-base-url=" + c.env["SANDBOX_WIX"], "--wordpress-base-url=" + c.env["SANDBOX_WP"],
+			"--ghost-base-url=" + c.env["SANDBOX_GHOST"]},
 			c.managerArgs(t, "MANAGER_BINARY")...),
 		"extraCACertificates": map[string]any{"pem": string(ca)},
 	}
