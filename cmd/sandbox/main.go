@@ -39,6 +39,8 @@ func run(args []string) error {
 	faultKinds := fs.String("fault-kinds", "5xx,429,drop", "Faults to inject: 5xx, 429, drop (accept-then-drop).")
 	retryAfter := fs.Int("retry-after", 1, "Retry-After seconds of injected 429s.")
 	seed := fs.Uint64("seed", 1, "Seed of the random fault schedule.")
+	ttl := fs.Duration("invite-ttl", 0, "How long an invite stays valid after it is sent or resent, e.g. 2m to watch invites expire "+
+		"(default: Wix 30 days, Ghost 7 days, WordPress.com never).")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,9 +55,9 @@ func run(args []string) error {
 			return err
 		}
 	}
-	wix := sandbox.NewWix(sandbox.WixOptions{Sites: cfg.Wix.Sites, APIKeys: cfg.Wix.APIKeys, Latency: *latency})
-	wp := sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens, Latency: *latency})
-	gh := sandbox.NewGhost(sandbox.GhostOptions{Sites: cfg.Ghost.Sites, Latency: *latency})
+	wix := sandbox.NewWix(sandbox.WixOptions{Sites: cfg.Wix.Sites, APIKeys: cfg.Wix.APIKeys, Latency: *latency, InviteTTL: *ttl})
+	wp := sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens, Latency: *latency, InviteTTL: *ttl})
+	gh := sandbox.NewGhost(sandbox.GhostOptions{Sites: cfg.Ghost.Sites, Latency: *latency, InviteTTL: *ttl})
 	if *faultRate > 0 {
 		for i, f := range []*sandbox.Faults{wix.Faults(), wp.Faults(), gh.Faults()} {
 			f.SetRandom(&sandbox.RandomFaults{Rate: *faultRate, Kinds: strings.Split(*faultKinds, ","), RetryAfter: *retryAfter,

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -37,6 +38,9 @@ type GhostOptions struct {
 	Sites []GhostSite
 	// Latency delays every answer (on top of faults).
 	Latency time.Duration
+	// InviteTTL is how long an invite is valid after it is created (its expires); 0 means 7 days, what
+	// Ghost 5 does.
+	InviteTTL time.Duration
 }
 
 // ghostRoles are a Ghost 5 site's roles; GET /roles/?permissions=assign lists all but Owner to the owner's
@@ -88,6 +92,7 @@ func NewGhost(opts GhostOptions) *Ghost {
 	}
 	slices.SortFunc(g.sites, func(a, b *ghostSite) int { return len(b.Path) - len(a.Path) })
 	g.store = newStore("Ghost", "6b0e8e60%016x", sites, nil)
+	g.ttl = cmp.Or(opts.InviteTTL, 7*24*time.Hour)
 	for _, site := range g.sites {
 		st := g.store.sites[site.id]
 		st.members[strings.ToLower(site.Owner.Email)] = []string{"Owner"}

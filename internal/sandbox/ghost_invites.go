@@ -116,7 +116,6 @@ func (g *Ghost) createInvite(rw http.ResponseWriter, r *http.Request, site *ghos
 		old.State, replaced = StateReplaced, !old.Undelivered
 	}
 	inv := g.addInvite(st, email, []string{role}) // emailed below, when the mail step succeeds
-	inv.Expires = inv.Created.Add(7 * 24 * time.Hour)
 	inv.Token = ghostToken(email, inv.Expires, inv.ID)
 	inv.Undelivered = true
 	switch {

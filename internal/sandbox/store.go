@@ -40,7 +40,8 @@ type Invite struct {
 	Emails int `json:"emails"`
 	// Token is the accept token of a Ghost invite (sent by email only).
 	Token string `json:"token,omitempty"`
-	// Expires is when a Ghost invite lapses.
+	// Expires is when the invite lapses (the fake's invite TTL after it was created or last resent); zero
+	// for a fake whose invites never lapse. A pending invite past it is expired.
 	Expires time.Time `json:"expires,omitzero"`
 	// Undelivered marks a Ghost invite stored but never emailed (Ghost's status "pending").
 	Undelivered bool `json:"undelivered,omitempty"`
@@ -107,6 +108,8 @@ type store struct {
 	idFormat    string
 	now         func() time.Time
 	faults      *Faults
+	// ttl is how long an invite stays valid after it is created or resent; zero: forever.
+	ttl time.Duration
 }
 
 type siteState struct {
@@ -172,6 +175,7 @@ type Call struct {
 
 func (s *store) countCall(op string) {
 	s.mu.Lock()
+	s.lapse()
 	s.calls[op]++
 	if len(s.callLog) < maxCallLog {
 		s.callLog = append(s.callLog, Call{Op: op, At: s.now()})
@@ -204,15 +208,44 @@ func (s *store) addInvite(site *siteState, email string, roles []string) *Invite
 	s.seq++
 	inv := &Invite{ID: fmt.Sprintf(s.idFormat, s.seq), Site: site.ID, Email: email, Roles: slices.Clone(roles),
 		State: StatePending, Created: s.now().UTC(), Emails: 1}
+	inv.Expires = s.expiry(inv.Created)
 	s.invites = append(s.invites, inv)
 	s.byID[inv.ID] = inv
 	return inv
 }
 
-// resend records one more email for inv. Caller holds mu.
+// SetInviteTTL changes how long invites sent or resent from now on stay valid (tests that need invites
+// with different lifetimes).
+func (s *store) SetInviteTTL(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ttl = d
+}
+
+// expiry is when an invite created or resent at t lapses; zero when invites never lapse.
+func (s *store) expiry(t time.Time) time.Time {
+	if s.ttl <= 0 {
+		return time.Time{}
+	}
+	return t.Add(s.ttl).UTC()
+}
+
+// lapse moves every pending invite past its expiry to expired, as time does at the real services.
+// Caller holds mu.
+func (s *store) lapse() {
+	now := s.now()
+	for _, inv := range s.invites {
+		if inv.State == StatePending && !inv.Expires.IsZero() && !now.Before(inv.Expires) {
+			inv.State = StateExpired
+		}
+	}
+}
+
+// resend records one more email for inv, valid for the fake's TTL from now. Caller holds mu.
 func (s *store) resend(inv *Invite) {
 	inv.Emails++
 	inv.State = StatePending
+	inv.Expires = s.expiry(s.now())
 	s.ledger = append(s.ledger, Delivery{Site: inv.Site, Email: inv.Email, Kind: DeliveryResend, InviteID: inv.ID, At: s.now().UTC()})
 }
 
@@ -221,6 +254,7 @@ func (s *store) resend(inv *Invite) {
 func (s *store) Accept(siteID, email string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lapse()
 	site := s.site(siteID)
 	if site == nil {
 		return fmt.Errorf("unknown site %q", siteID)
@@ -240,6 +274,7 @@ func (s *store) Accept(siteID, email string) error {
 func (s *store) Expire(siteID, email string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lapse()
 	site := s.site(siteID)
 	if site == nil {
 		return fmt.Errorf("unknown site %q", siteID)
@@ -247,7 +282,7 @@ func (s *store) Expire(siteID, email string) error {
 	n := 0
 	for _, inv := range s.invites {
 		if inv.Site == site.ID && inv.Email == email && inv.State == StatePending {
-			inv.State = StateExpired
+			inv.State, inv.Expires = StateExpired, s.now().UTC()
 			n++
 		}
 	}
@@ -275,6 +310,7 @@ func (s *store) Snapshot() Snapshot {
 	provider := s.provider
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lapse()
 	snap := Snapshot{Provider: provider, Calls: map[string]int{}}
 	for _, st := range s.sites {
 		site := st.Site

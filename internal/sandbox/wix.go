@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -21,6 +22,9 @@ type WixOptions struct {
 	Latency time.Duration
 	// MaxEmails caps emails per bulk request; 0 means 50, the cap of Wix's sibling Account Invites API.
 	MaxEmails int
+	// InviteTTL is how long an invite is valid after it is sent or resent (its expirationDate); 0 means 30
+	// days, what Wix's dashboard says.
+	InviteTTL time.Duration
 }
 
 // Wix is a fake of Wix Site Invites and the Contributors API. Like the real service it lists no pending
@@ -36,6 +40,7 @@ func NewWix(opts WixOptions) *Wix {
 		opts.MaxEmails = 50
 	}
 	w := &Wix{store: newStore("Wix", "9f1c2b3a-0000-4000-8000-%012d", opts.Sites, opts.APIKeys), opts: opts}
+	w.ttl = cmp.Or(opts.InviteTTL, 30*24*time.Hour)
 	w.mux.HandleFunc("POST /invites/site-invite/bulk", w.guard(OpInvite, true, w.bulk))
 	w.mux.HandleFunc("POST /invites/site-invite/{id}/resend", w.guard(OpResend, true, w.resendInvite))
 	w.mux.HandleFunc("POST /invites/site-invite/{id}/revoke", w.guard(OpRevoke, true, w.revoke))
@@ -155,7 +160,7 @@ func toWix(inv *Invite) wixInvite {
 	status := map[InviteState]string{StatePending: "Pending", StateAccepted: "Used", StateRevoked: "Deleted", StateExpired: "Expired"}[inv.State]
 	return wixInvite{ID: inv.ID, SiteID: inv.Site, Email: inv.Email, PolicyIDs: inv.Roles, Status: status,
 		AcceptLink:  "https://sandbox.invalid/accept/" + inv.ID,
-		DateCreated: inv.Created.Format(time.RFC3339), ExpirationDate: inv.Created.Add(30 * 24 * time.Hour).Format(time.RFC3339)}
+		DateCreated: inv.Created.Format(time.RFC3339), ExpirationDate: inv.Expires.Format(time.RFC3339Nano)}
 }
 
 // bulk handles POST /invites/site-invite/bulk.

@@ -25,6 +25,10 @@ type WordPressOptions struct {
 	// LongValues answers with invite keys and role names longer than status can hold (100 and 80
 	// characters), as a provider could: the operator must clamp them, never fail its status write.
 	LongValues bool
+	// InviteTTL, when positive, lets invites lapse that long after they are sent or resent; the listing
+	// then shows them neither pending nor accepted. WordPress.com documents no validity, so by default
+	// invites never lapse.
+	InviteTTL time.Duration
 }
 
 // WordPress is a fake of WordPress.com's invite endpoints (rest/v1.1 and wpcom/v2).
@@ -40,6 +44,7 @@ func NewWordPress(opts WordPressOptions) *WordPress {
 		idFormat = "wpinv" + strings.Repeat("k", 87) + "%08d"
 	}
 	w := &WordPress{store: newStore("WordPress", idFormat, opts.Sites, opts.Tokens), opts: opts}
+	w.ttl = opts.InviteTTL
 	w.mux.HandleFunc("POST /rest/v1.1/sites/{site}/invites/new", w.guard(OpInvite, w.newInvites))
 	w.mux.HandleFunc("GET /rest/v1.1/sites/{site}/invites", w.guard(OpList, w.list))
 	w.mux.HandleFunc("POST /rest/v1.1/sites/{site}/invites/{key}/resend", w.guard(OpResend, w.resendInvite))
