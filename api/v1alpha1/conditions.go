@@ -71,9 +71,34 @@ const (
 	EventRevokeSkipped  = "RevokeSkipped"
 	EventInvitesResent  = "InvitesResent"
 	EventResendFailed   = "ResendFailed"
+	// EventInvitesReissued: pending invites were withdrawn to be sent again with spec.roles
+	// (roleChangePolicy Reissue).
+	EventInvitesReissued = "InvitesReissued"
 	// EventRefreshFailed: the periodic look at pending invites failed for a passing reason; it changes no
 	// condition, and the next resync looks again.
 	EventRefreshFailed = "RefreshFailed"
+)
+
+// Reasons of status.plan entries: why the next pass would act on an email.
+const (
+	// PlanNotInvited: a desired email without an invite.
+	PlanNotInvited = "NotInvited"
+	// PlanRetryDue: a retryable failure whose next attempt has come.
+	PlanRetryDue = "RetryDue"
+	// PlanSpecChanged: a permanent failure tried again because the spec changed since.
+	PlanSpecChanged = "SpecChanged"
+	// PlanRetryRequested: a failure tried again on the retry annotation.
+	PlanRetryRequested = "RetryRequested"
+	// PlanNowAllowed: an email the provider's policy held back and now allows.
+	PlanNowAllowed = "NowAllowed"
+	// PlanRemoved: the pending invite of an email removed from spec.emails (removalPolicy Revoke).
+	PlanRemoved = "Removed"
+	// PlanExpired: an expired invite that spec.resendPolicy resends.
+	PlanExpired = "Expired"
+	// PlanResendRequested: an invite the resend annotation emails again.
+	PlanResendRequested = "ResendRequested"
+	// PlanRolesChanged: a pending invite with roles other than spec.roles (roleChangePolicy Reissue).
+	PlanRolesChanged = "RolesChanged"
 )
 
 // FinalizerName is present on a SiteInvitation only while it has pending invites to revoke on deletion

@@ -19,10 +19,10 @@ const (
 	MaxEmailsPerObject = 500
 )
 
-// MaxLedgerEntries bounds len(status.sent)+len(status.failed): every desired email plus at most 50 removed
+// MaxLedgerEntries bounds len(status.sent)+len(status.failed): every desired email plus at most 5 removed
 // ones whose pending invite awaits revocation. The controller holds back new sends rather than exceed it,
 // which keeps a full object under 768 KiB (see docs/api.md).
-const MaxLedgerEntries = MaxEmailsPerObject + 50
+const MaxLedgerEntries = MaxEmailsPerObject + 5
 
 // MaxTokenLength bounds the retry and resend annotation tokens: status.lastHandledRetry and
 // lastHandledResend hold at most this many characters.

@@ -31,6 +31,39 @@ const (
 	RemovalPolicyRevoke RemovalPolicy = "Revoke"
 )
 
+// RoleChangePolicy says what happens to pending invites when spec.roles changes.
+// +kubebuilder:validation:Enum=Keep;Reissue
+type RoleChangePolicy string
+
+const (
+	// RoleChangeKeep leaves pending invites with the roles they were sent with; status marks those whose
+	// roles differ from spec.roles (sent[].rolesOutdated, summary.rolesOutdated) and the Ready message
+	// counts them.
+	RoleChangeKeep RoleChangePolicy = "Keep"
+	// RoleChangeReissue withdraws each pending invite whose roles differ from spec.roles and invites the
+	// person again with the new roles: one more email per person, and the old link stops working.
+	RoleChangeReissue RoleChangePolicy = "Reissue"
+)
+
+// ResendPolicy resends expired invites automatically, through the provider's resend call (never as a
+// second invite).
+type ResendPolicy struct {
+	// afterExpiry is how long after an invite expires it is resent: a duration from 0s to 2160h (90
+	// days), such as 0s (at once), 24h or 72h. Default 0s.
+	// +optional
+	// +kubebuilder:default="0s"
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|ms|s|m|h))+$') && duration(self) <= duration('2160h')",message="afterExpiry must be a duration from 0s to 2160h (90 days), such as 0s, 24h or 72h"
+	AfterExpiry string `json:"afterExpiry,omitempty"`
+
+	// maxResends is the most times one email's invite is resent, counting the resend annotation's resends
+	// too (status.sent[].resends): 1 to 10. Each resend is one more email to that person.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10
+	MaxResends int32 `json:"maxResends"`
+}
+
 // Annotations a user sets to ask for a one-off action. The value is any new token (a timestamp works); the
 // controller echoes the handled token in status, so one token acts once.
 const (
@@ -47,10 +80,10 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.message) || self.provider == 'WordPress'",message="spec.message is only supported by WordPress; Wix sends its own invitation text"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'WordPress' || self.roles.size() == 1",message="WordPress invites take exactly one role in spec.roles"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'WordPress' || self.roles.all(r, r.matches('^[a-z][a-z0-9_-]*$'))",message="WordPress roles are role names such as author or editor: lowercase letters, digits, '_' and '-'"
-// +kubebuilder:validation:XValidation:rule="self.provider != 'Wix' || self.roles.all(r, r.matches('^[0-9]+$'))",message="Wix roles are numeric role (policy) IDs such as 6600344420111308827"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'Wix' || self.roles.all(r, r.matches('^[0-9]{1,20}$'))",message="Wix roles are numeric role (policy) IDs of at most 20 digits, such as 6600344420111308827"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'Wix' || self.site.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="a Wix site is the site ID, a GUID such as 1f2d3c4b-5a69-4788-99aa-bbccddeeff00"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'WordPress' || self.site.matches('^([0-9]+|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$')",message="a WordPress site is a numeric blog ID or a lowercase domain such as example.wordpress.com"
-// +kubebuilder:validation:XValidation:rule="self.provider != 'Ghost' || (isURL(self.site) && url(self.site).getScheme() in ['https', 'http'] && url(self.site).getHostname() != '' && (!self.site.lowerAscii().startsWith('http://') || self.site.lowerAscii().matches('^http://(localhost|127\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}|\\\\[::1\\\\])(:[0-9]{1,5})?(/.*)?$')))",message="a Ghost site is the site's URL, such as https://blog.example.com: https, or plain http only to a loopback address"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'Ghost' || (isURL(self.site) && url(self.site).getScheme() in ['https', 'http'] && url(self.site).getHostname().size() > 0 && (!self.site.lowerAscii().startsWith('http://') || self.site.lowerAscii().matches('^http://(localhost|127\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}|\\\\[::1\\\\])(:[0-9]{1,5})?(/.*)?$')))",message="a Ghost site is the site's URL, such as https://blog.example.com: https, or plain http only to a loopback address"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'Ghost' || (self.roles.size() == 1 && self.roles.all(r, r in ['Contributor', 'Author', 'Editor', 'Administrator', 'Super Editor']))",message="Ghost invites take exactly one role in spec.roles: Contributor, Author, Editor, Administrator or Super Editor"
 type SiteInvitationSpec struct {
 	// provider is the site builder that sends the invites: Wix, WordPress (WordPress.com) or Ghost. It
@@ -78,8 +111,9 @@ type SiteInvitationSpec struct {
 	// roles is what the invited people become. WordPress: exactly one role name (administrator, editor,
 	// author, contributor, follower, or a custom role of the site). Wix: 1 to 10 role (policy) IDs, numeric
 	// strings of at most 20 digits. Ghost: exactly one of Contributor, Author, Editor, Administrator, Super
-	// Editor (a role the site lacks fails that email with UnknownRole). A change applies to invites sent afterwards; pending invites keep the
-	// roles they were sent with, which status.sent[].roles shows.
+	// Editor (a role the site lacks fails that email with UnknownRole). A change reaches pending invites
+	// as spec.roleChangePolicy says: by default they keep the roles they were sent with
+	// (status.sent[].roles), and status marks them.
 	// +required
 	// +listType=set
 	// +kubebuilder:validation:MinItems=1
@@ -87,6 +121,22 @@ type SiteInvitationSpec struct {
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=64
 	Roles []string `json:"roles"`
+
+	// roleChangePolicy says what happens to pending invites when spec.roles changes: Keep (default) leaves
+	// them with the roles they were sent with and marks them in status (sent[].rolesOutdated,
+	// summary.rolesOutdated, the Ready message); Reissue withdraws each and invites the person again with
+	// the new roles (one more email per person; the old link stops working). Adopted invites are re-issued
+	// only when spec.manageAdoptedInvites is true.
+	// +optional
+	// +kubebuilder:default=Keep
+	RoleChangePolicy RoleChangePolicy `json:"roleChangePolicy,omitempty"`
+
+	// resendPolicy, when set, resends expired invites automatically: afterExpiry after each expiry, at
+	// most maxResends times per email. Without it expired invites stay Expired until the resend annotation
+	// asks. Where the provider does not tell an invite's expiry (WordPress.com), an invite counts as
+	// expired from when the provider first shows it lapsed.
+	// +optional
+	ResendPolicy *ResendPolicy `json:"resendPolicy,omitempty"`
 
 	// emails are the people to invite: lowercase addresses (addr-spec, e.g. ada@example.com, without a
 	// display name), each at most 254 characters, with no duplicates, 1 to 500 per object. Split larger
@@ -195,7 +245,8 @@ const (
 	InvitationPending InvitationState = "Pending"
 	// InvitationAccepted means the person is now a member or contributor of the site.
 	InvitationAccepted InvitationState = "Accepted"
-	// InvitationExpired means the invite lapsed unanswered; the resend annotation sends it again.
+	// InvitationExpired means the invite lapsed unanswered: its expiresAt has passed, or the provider
+	// shows it lapsed. spec.resendPolicy or the resend annotation sends it again.
 	InvitationExpired InvitationState = "Expired"
 	// InvitationRevoked means the invite was withdrawn (removalPolicy Revoke or at the provider).
 	InvitationRevoked InvitationState = "Revoked"
@@ -225,10 +276,25 @@ type SentInvitation struct {
 	// +required
 	SentAt metav1.Time `json:"sentAt"`
 
-	// expiresAt is when the invite lapses, where the provider tells it (Wix expirationDate, Ghost expires);
-	// absent where it does not (WordPress.com).
+	// expiresAt is when the invite lapses, where the provider tells it (Wix expirationDate, Ghost
+	// expires); the state becomes Expired when it passes. WordPress.com does not tell it: there it is when
+	// a listing first showed the invite lapsed. Cleared while a resend of an expired invite is under way
+	// (the resend's answer sets the new one).
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+
+	// resends counts the times this invite was emailed again (spec.resendPolicy and the resend
+	// annotation), up to 99. It is counted before each resend call, so after a crash it may count one
+	// resend that never went out, never the other way round.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=99
+	Resends int32 `json:"resends,omitempty"`
+
+	// rolesOutdated is true while the invite is pending with roles other than spec.roles
+	// (roleChangePolicy Keep, or a re-issue not done yet).
+	// +optional
+	RolesOutdated bool `json:"rolesOutdated,omitempty"`
 
 	// state is Pending, Accepted, Expired or Revoked.
 	// +required
@@ -326,6 +392,61 @@ type InvitationSummary struct {
 	Failed int32 `json:"failed"`
 	// inFlight is the number of emails in a send whose outcome is not settled yet.
 	InFlight int32 `json:"inFlight"`
+	// expired is the number of desired emails whose invite expired unanswered. Expired invites do not
+	// clear Ready; the Ready message counts them.
+	Expired int32 `json:"expired"`
+	// rolesOutdated is the number of desired emails whose pending invite carries roles other than
+	// spec.roles.
+	RolesOutdated int32 `json:"rolesOutdated"`
+}
+
+// InvitationPlan is what the next pass would do, shown while spec.suspend is true. It is computed by the
+// same ledger that acts, so resuming does exactly this — except that a send may find an invite already at
+// the provider and adopt it instead (note says when that can happen).
+type InvitationPlan struct {
+	// send are the emails that would be invited.
+	// +optional
+	Send *PlannedAction `json:"send,omitempty"`
+	// revoke are the pending invites of removed emails that would be revoked.
+	// +optional
+	Revoke *PlannedAction `json:"revoke,omitempty"`
+	// resend are the invites that would be emailed again (resendPolicy, the resend annotation).
+	// +optional
+	Resend *PlannedAction `json:"resend,omitempty"`
+	// reissue are the pending invites that would be withdrawn and sent again with spec.roles.
+	// +optional
+	Reissue *PlannedAction `json:"reissue,omitempty"`
+	// note says what the plan cannot foresee. At most 256 characters.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Note string `json:"note,omitempty"`
+}
+
+// PlannedAction counts the emails one action of the plan concerns and names the first few.
+type PlannedAction struct {
+	// count is how many emails this action concerns.
+	// +required
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Count int32 `json:"count"`
+	// emails are the first of them (at most 3), each with its reason.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=3
+	Emails []PlannedEmail `json:"emails,omitempty"`
+}
+
+// PlannedEmail is one email of a planned action and why it is planned.
+type PlannedEmail struct {
+	// email is the address.
+	// +required
+	// +kubebuilder:validation:MaxLength=254
+	Email string `json:"email"`
+	// reason is why: NotInvited, RetryDue, SpecChanged, RetryRequested, NowAllowed (send); Removed
+	// (revoke); Expired, ResendRequested (resend); RolesChanged (reissue).
+	// +required
+	// +kubebuilder:validation:MaxLength=32
+	Reason string `json:"reason"`
 }
 
 // SiteInvitationStatus is what the operator observed and did. The lists are written only by the operator,
@@ -333,7 +454,7 @@ type InvitationSummary struct {
 //
 // Size bound (worst case, every string at its maximum; docs/api.md has the full arithmetic): spec ≈ 130 KiB,
 // the same again in kubectl's last-applied annotation and in managedFields for the email set; status holds
-// at most 500 desired emails plus 50 awaiting revocation, ≈ 650 B each. The total stays under 768 KiB,
+// at most 500 desired emails plus 5 awaiting revocation, ≈ 720 B each. The total stays under 768 KiB,
 // which a test asserts against the API server.
 type SiteInvitationStatus struct {
 	// observedGeneration is the spec generation that was fully processed; 0 until the first one is.
@@ -351,10 +472,10 @@ type SiteInvitationStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// sent lists every invite the provider accepted: desired emails, plus removed ones whose pending
-	// invite still awaits revocation. Together with failed, at most 550 entries.
+	// invite still awaits revocation. Together with failed, at most 505 entries.
 	// +optional
 	// +listType=atomic
-	// +kubebuilder:validation:MaxItems=550
+	// +kubebuilder:validation:MaxItems=505
 	Sent []SentInvitation `json:"sent,omitempty"`
 
 	// failed lists desired emails that were not invited, with the reason and the next attempt. At most 500.
@@ -370,6 +491,10 @@ type SiteInvitationStatus struct {
 	// summary counts the desired emails by where they stand.
 	// +optional
 	Summary InvitationSummary `json:"summary,omitempty"`
+
+	// plan is what the next pass would do; present only while spec.suspend is true.
+	// +optional
+	Plan *InvitationPlan `json:"plan,omitempty"`
 
 	// lastHandledRetry is the last invitations.siteops.dev/retry token acted on. Tokens are at most 256
 	// characters; a longer one is not acted on, and the object says so.
@@ -391,9 +516,13 @@ type SiteInvitationStatus struct {
 // +kubebuilder:resource:shortName=siteinv,categories=invitations
 // +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.provider`
 // +kubebuilder:printcolumn:name="Site",type=string,JSONPath=`.spec.site`
+// +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.status.summary.desired`,priority=1
 // +kubebuilder:printcolumn:name="Sent",type=integer,JSONPath=`.status.summary.sent`
+// +kubebuilder:printcolumn:name="Accepted",type=integer,JSONPath=`.status.summary.accepted`
+// +kubebuilder:printcolumn:name="Expired",type=integer,JSONPath=`.status.summary.expired`,priority=1
 // +kubebuilder:printcolumn:name="Failed",type=integer,JSONPath=`.status.summary.failed`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type SiteInvitation struct {
 	metav1.TypeMeta `json:",inline"`

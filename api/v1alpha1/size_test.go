@@ -20,6 +20,9 @@ import (
 // object with a full status never comes near it.
 const sizeBudget = 768 << 10
 
+// maxPlanned is how many emails status.plan names per action (the CRD's maxItems, ledger.PlanShown).
+const maxPlanned = 3
+
 // maxEmail returns the n-th distinct email of the maximum length, 254 characters with a 64-character local
 // part.
 func maxEmail(n int) string {
@@ -52,7 +55,7 @@ func TestFullObjectStaysWithinSizeBudget(t *testing.T) {
 		out := make([]invv1.SentInvitation, n)
 		for i := range out {
 			out[i] = invv1.SentInvitation{Email: maxEmail(from + i), InviteID: strings.Repeat("k", 64), Roles: maxRoles(),
-				SentAt: now, State: invv1.InvitationExpired}
+				SentAt: now, ExpiresAt: &now, State: invv1.InvitationExpired, Resends: 99, RolesOutdated: true, Adopted: true}
 		}
 		return out
 	}
@@ -64,6 +67,15 @@ func TestFullObjectStaysWithinSizeBudget(t *testing.T) {
 		}
 		return out
 	}
+	// The plan is shown only while suspended, but an intent record may still be there from before.
+	action := func() *invv1.PlannedAction {
+		a := &invv1.PlannedAction{Count: 1000}
+		for i := range maxPlanned {
+			a.Emails = append(a.Emails, invv1.PlannedEmail{Email: maxEmail(i), Reason: strings.Repeat("R", 32)})
+		}
+		return a
+	}
+	plan := &invv1.InvitationPlan{Send: action(), Revoke: action(), Resend: action(), Reissue: action(), Note: strings.Repeat("n", 256)}
 	inFlight := &invv1.InFlightBatch{ID: strings.Repeat("i", 64), Emails: emails[:50], Roles: maxRoles(), StartedAt: now}
 	conditions := make([]metav1.Condition, 3)
 	for i, typ := range []string{"Ready", "Reconciling", "Stalled"} {
@@ -71,15 +83,15 @@ func TestFullObjectStaysWithinSizeBudget(t *testing.T) {
 			Message: strings.Repeat("m", 1024), LastTransitionTime: now, ObservedGeneration: 1}
 	}
 
-	// The controller keeps len(sent)+len(failed) <= MaxLedgerEntries: 500 desired emails plus at most 50
+	// The controller keeps len(sent)+len(failed) <= MaxLedgerEntries: 500 desired emails plus at most 5
 	// removed ones whose pending invite awaits revocation.
 	cases := []struct {
 		name   string
 		sent   []invv1.SentInvitation
 		failed []invv1.FailedInvitation
 	}{
-		{"every email sent, 50 awaiting revocation", sent(0, invv1.MaxLedgerEntries), nil},
-		{"every email failed, 50 awaiting revocation", sent(500, invv1.MaxLedgerEntries-500), failed(500)},
+		{"every email sent, 5 awaiting revocation", sent(0, invv1.MaxLedgerEntries), nil},
+		{"every email failed, 5 awaiting revocation", sent(500, invv1.MaxLedgerEntries-500), failed(500)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,8 +116,8 @@ func TestFullObjectStaysWithinSizeBudget(t *testing.T) {
 			g.Expect(k8s.Create(ctx, obj, client.FieldOwner("kubectl-client-side-apply"))).To(Succeed())
 
 			obj.Status = invv1.SiteInvitationStatus{ObservedGeneration: 1, Conditions: conditions, Sent: tc.sent,
-				Failed: tc.failed, InFlight: inFlight, LastHandledRetry: strings.Repeat("t", 256), LastHandledResend: strings.Repeat("t", 256),
-				Summary: invv1.InvitationSummary{Desired: 500, Sent: 500, Accepted: 500, Failed: 500, InFlight: 50}}
+				Failed: tc.failed, InFlight: inFlight, Plan: plan, LastHandledRetry: strings.Repeat("t", 256), LastHandledResend: strings.Repeat("t", 256),
+				Summary: invv1.InvitationSummary{Desired: 500, Sent: 500, Accepted: 500, Failed: 500, InFlight: 50, Expired: 500, RolesOutdated: 500}}
 			g.Expect(k8s.Status().Update(ctx, obj, client.FieldOwner("invitation-operator"))).To(Succeed())
 
 			cs, err := kubernetes.NewForConfig(env.Config)

@@ -183,7 +183,30 @@ func TestInvalidObjectsAreRejectedWithAClearMessage(t *testing.T) {
 		{"WordPress role with capitals", wordpressInvitation, set(strings_("Author"), "spec", "roles"),
 			[]string{`spec: Invalid value: WordPress roles are role names such as author or editor`}},
 		{"Wix role that is not an ID", wixInvitation, set(strings_("admin"), "spec", "roles"),
-			[]string{`spec: Invalid value: Wix roles are numeric role (policy) IDs such as 6600344420111308827`}},
+			[]string{`spec: Invalid value: Wix roles are numeric role (policy) IDs of at most 20 digits, such as 6600344420111308827`}},
+		{"Wix role of 21 digits", wixInvitation, set(strings_(strings.Repeat("6", 21)), "spec", "roles"),
+			[]string{`Wix roles are numeric role (policy) IDs of at most 20 digits`}},
+		// lifecycle
+		{"negative afterExpiry", wixInvitation, set(map[string]any{"afterExpiry": "-1h", "maxResends": int64(1)}, "spec", "resendPolicy"),
+			[]string{`spec.resendPolicy.afterExpiry: Invalid value: "-1h": afterExpiry must be a duration from 0s to 2160h (90 days), such as 0s, 24h or 72h`}},
+		{"afterExpiry over 90 days", wixInvitation, set(map[string]any{"afterExpiry": "2161h", "maxResends": int64(1)}, "spec", "resendPolicy"),
+			[]string{`afterExpiry must be a duration from 0s to 2160h (90 days)`}},
+		{"afterExpiry in days", wixInvitation, set(map[string]any{"afterExpiry": "3d", "maxResends": int64(1)}, "spec", "resendPolicy"),
+			[]string{`afterExpiry must be a duration from 0s to 2160h (90 days)`}},
+		{"afterExpiry that is not a duration", wixInvitation, set(map[string]any{"afterExpiry": "soon", "maxResends": int64(1)}, "spec", "resendPolicy"),
+			[]string{`afterExpiry must be a duration from 0s to 2160h (90 days)`}},
+		{"zero resends", wixInvitation, set(map[string]any{"maxResends": int64(0)}, "spec", "resendPolicy"),
+			[]string{`spec.resendPolicy.maxResends: Invalid value: 0: spec.resendPolicy.maxResends in body should be greater than or equal to 1`}},
+		{"negative resends", wixInvitation, set(map[string]any{"maxResends": int64(-3)}, "spec", "resendPolicy"),
+			[]string{`spec.resendPolicy.maxResends in body should be greater than or equal to 1`}},
+		{"eleven resends", wixInvitation, set(map[string]any{"maxResends": int64(11)}, "spec", "resendPolicy"),
+			[]string{`spec.resendPolicy.maxResends: Invalid value: 11: spec.resendPolicy.maxResends in body should be less than or equal to 10`}},
+		{"an absurd number of resends", wixInvitation, set(map[string]any{"maxResends": int64(1) << 40}, "spec", "resendPolicy"),
+			[]string{`spec.resendPolicy.maxResends`}},
+		{"a resend policy without a count", wixInvitation, set(map[string]any{"afterExpiry": "1h"}, "spec", "resendPolicy"),
+			[]string{`spec.resendPolicy.maxResends: Required value`}},
+		{"roleChangePolicy Update", wixInvitation, set("Update", "spec", "roleChangePolicy"),
+			[]string{`spec.roleChangePolicy: Unsupported value: "Update": supported values: "Keep", "Reissue"`}},
 		{"eleven Wix roles", wixInvitation, set(strings_("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"), "spec", "roles"),
 			[]string{`spec.roles: Too many: 11: must have at most 10 items`}},
 		{"no roles", wixInvitation, set([]any{}, "spec", "roles"),
@@ -355,6 +378,10 @@ func TestValidObjectsAreAccepted(t *testing.T) {
 			"allowedRoles": strings_("author", "6600344420111308827"), "allowedEmailDomains": strings_("example.com", "*.example.org"),
 			"maxEmailsPerObject": int64(100)}, "spec", "policy")},
 		{"manage adopted invites", wordpressInvitation, set(true, "spec", "manageAdoptedInvites")},
+		{"a Wix role of 20 digits", wixInvitation, set(strings_(strings.Repeat("9", 20)), "spec", "roles")},
+		{"a resend policy", wixInvitation, set(map[string]any{"afterExpiry": "1h30m", "maxResends": int64(10)}, "spec", "resendPolicy")},
+		{"a resend policy at once, at the longest wait", wixInvitation, set(map[string]any{"afterExpiry": "2160h", "maxResends": int64(1)}, "spec", "resendPolicy")},
+		{"roleChangePolicy Reissue", wordpressInvitation, set("Reissue", "spec", "roleChangePolicy")},
 		{"a Ghost invitation", ghostInvitation, func(*unstructured.Unstructured) {}},
 		{"a Ghost site in a subdirectory, role Super Editor", ghostInvitation, func(u *unstructured.Unstructured) {
 			set("https://example.com/blog", "spec", "site")(u)
@@ -383,8 +410,16 @@ func TestDefaultsAreApplied(t *testing.T) {
 	g.Expect(create(context.Background(), u)).To(Succeed())
 	policy, _, _ := unstructured.NestedString(u.Object, "spec", "removalPolicy")
 	kind, _, _ := unstructured.NestedString(u.Object, "spec", "providerRef", "kind")
+	roles, _, _ := unstructured.NestedString(u.Object, "spec", "roleChangePolicy")
 	g.Expect(policy).To(Equal("Keep"))
 	g.Expect(kind).To(Equal("InvitationProvider"))
+	g.Expect(roles).To(Equal("Keep"))
+
+	u = object(t, wixInvitation)
+	g.Expect(unstructured.SetNestedField(u.Object, map[string]any{"maxResends": int64(2)}, "spec", "resendPolicy")).To(Succeed())
+	g.Expect(create(context.Background(), u)).To(Succeed())
+	after, _, _ := unstructured.NestedString(u.Object, "spec", "resendPolicy", "afterExpiry")
+	g.Expect(after).To(Equal("0s"), "a resend policy resends at once unless told to wait")
 }
 
 func TestUnsafeChangesAreRejected(t *testing.T) {

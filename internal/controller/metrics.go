@@ -16,6 +16,7 @@ type Metrics struct {
 	Failures         *prometheus.CounterVec
 	UnknownOutcomes  *prometheus.CounterVec
 	Revoked          *prometheus.CounterVec
+	Resent           *prometheus.CounterVec
 	StatusWrites     *prometheus.CounterVec
 	ProviderRequests *prometheus.CounterVec
 	ProviderLatency  *prometheus.HistogramVec
@@ -36,6 +37,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Emails whose send got no usable answer (settled later, or recorded as OutcomeUnknown)."}, []string{labelProvider, labelNamespace}),
 		Revoked: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "invites_revoked_total",
 			Help: "Pending invites revoked (removalPolicy Revoke)."}, []string{labelProvider, labelNamespace}),
+		Resent: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "invites_resent_total",
+			Help: "Invites emailed again (spec.resendPolicy and the resend annotation)."}, []string{labelProvider, labelNamespace}),
 		StatusWrites: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "status_writes_total",
 			Help: "SiteInvitation status writes."}, []string{labelNamespace}),
 		ProviderRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "provider_requests_total",
@@ -45,7 +48,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		LimiterWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "rate_limiter_wait_seconds",
 			Help: "Time requests waited for the provider's shared rate limiter.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{labelProvider}),
 	}
-	reg.MustRegister(m.InvitesSent, m.Failures, m.UnknownOutcomes, m.Revoked, m.StatusWrites, m.ProviderRequests, m.ProviderLatency, m.LimiterWait)
+	reg.MustRegister(m.InvitesSent, m.Failures, m.UnknownOutcomes, m.Revoked, m.Resent, m.StatusWrites, m.ProviderRequests, m.ProviderLatency, m.LimiterWait)
 	return m
 }
 

@@ -15,6 +15,7 @@ import (
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/ledger"
+	"github.com/siteops/invitation-operator/internal/provider"
 )
 
 // Hooks let tests stop the reconciler at the one moment that matters for idempotency. Nil in production.
@@ -22,6 +23,9 @@ type Hooks struct {
 	// AfterSend runs after a provider send returned and before its outcome is written; a non-nil error
 	// abandons the reconcile there, as a crash would.
 	AfterSend func(obj *invv1.SiteInvitation) error
+	// AfterResend is AfterSend for a resend: it runs after each resend call returned, before the resends'
+	// outcome is written.
+	AfterResend func(obj *invv1.SiteInvitation) error
 }
 
 // SiteInvitationReconciler invites every declared email exactly once and records where each stands.
@@ -84,27 +88,65 @@ func (r *SiteInvitationReconciler) reconcileObject(ctx context.Context, obj *inv
 		return ctrl.Result{}, err
 	}
 	st := obj.Status.DeepCopy()
+	st.Plan = nil // shown only while suspended
+	// Time alone expires invites, whether or not the provider can be asked; the object is woken at the
+	// next expiry rather than polled.
+	nextExpiry := ledger.Expire(st, r.now())
+	ledger.MarkOutdated(st, &obj.Spec)
+	p := &pass{obj: obj, st: st}
 	if obj.Spec.Suspend {
-		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Reason: invv1.ReasonSuspended,
-			Message: "spec.suspend is true: no provider calls are made"}, zeroTime)
+		return r.suspended(ctx, p, nextExpiry)
 	}
 	if err := validateSpec(&obj.Spec); err != nil {
-		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Stalled: true, Reason: invv1.ReasonInvalidSpec, Message: err.Error()}, zeroTime)
+		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Stalled: true, Reason: invv1.ReasonInvalidSpec, Message: err.Error()}, nextExpiry)
 	}
 	if err := validateTokens(obj.Annotations); err != nil {
-		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Stalled: true, Reason: invv1.ReasonInvalidAnnotation, Message: err.Error()}, zeroTime)
+		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Stalled: true, Reason: invv1.ReasonInvalidAnnotation, Message: err.Error()}, nextExpiry)
 	}
 	h, err := r.resolveProvider(ctx, obj)
 	var ce *configError
 	if errors.As(err, &ce) {
 		logf.FromContext(ctx).V(1).Info("Provider not usable", "reason", ce.Reason)
-		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Stalled: true, Reason: ce.Reason, Message: ce.Message}, zeroTime)
+		return r.writeStatusAndRequeue(ctx, obj, st, conditionState{Stalled: true, Reason: ce.Reason, Message: ce.Message}, nextExpiry)
 	}
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	policy := judgePolicy(&obj.Spec, h.view.Spec.Policy, h.view.Name())
-	return r.reconcile(ctx, &pass{obj: obj, st: st, h: h, policy: policy})
+	p.h, p.policy = h, judgePolicy(&obj.Spec, h.view.Spec.Policy, h.view.Name())
+	return r.reconcile(ctx, p)
+}
+
+// suspended writes, while spec.suspend is true, what the next pass would do (status.plan) from the same
+// ledger that acts, and makes no provider call. The provider is resolved (no call) for its policy and
+// capabilities; when it cannot be, the plan is made without them and its note says so.
+func (r *SiteInvitationReconciler) suspended(ctx context.Context, p *pass, nextExpiry time.Time) (ctrl.Result, error) {
+	c := conditionState{Reason: invv1.ReasonSuspended, Message: "spec.suspend is true: no provider calls are made; status.plan shows what resuming would do"}
+	if err := validateSpec(&p.obj.Spec); err != nil {
+		p.st.Plan = &invv1.InvitationPlan{Note: provider.Truncate("nothing can be planned: "+err.Error(), 256)}
+		return r.writeStatusAndRequeue(ctx, p.obj, p.st, c, nextExpiry)
+	}
+	h, err := r.resolveProvider(ctx, p.obj)
+	var ce *configError
+	switch {
+	case errors.As(err, &ce):
+		p.st.Plan = &invv1.InvitationPlan{Note: provider.Truncate("nothing can be planned: "+ce.Message, 256)}
+		return r.writeStatusAndRequeue(ctx, p.obj, p.st, c, nextExpiry)
+	case err != nil:
+		return ctrl.Result{}, err
+	}
+	p.h, p.policy = h, judgePolicy(&p.obj.Spec, h.view.Spec.Policy, h.view.Name())
+	plan := ledger.Compute(p.planInput(r.now()))
+	inFlight, blocked := 0, ""
+	if p.st.InFlight != nil {
+		inFlight = len(p.st.InFlight.Emails)
+	}
+	if p.policy.blocked != nil {
+		blocked = p.policy.blocked.Message
+	}
+	caps := h.Client.Capabilities()
+	p.st.Plan = ledger.Preview(plan, inFlight, caps.ListsPending && neverAttempted(p.st, plan.Send), blocked)
+	p.st.Plan.Note = provider.Truncate(p.st.Plan.Note, 256)
+	return r.writeStatusAndRequeue(ctx, p.obj, p.st, c, earliest(nextExpiry, earliest(plan.NextAttempt, plan.NextResend)))
 }
 
 // pass is one reconcile's working state: the object as last written, the status being built, the
@@ -118,7 +160,26 @@ type pass struct {
 
 // conditions is what the pass's status says, with the emails its provider's policy holds back.
 func (p *pass) conditions(now time.Time, sendDeadline time.Duration) conditionState {
-	return conditionsFor(p.obj, p.st, now, sendDeadline, p.policy.outside)
+	return conditionsFor(p.planInput(now), sendDeadline)
+}
+
+// planInput is what the ledger plans this pass from: the spec and status, the annotations' requests not
+// handled yet, the provider's policy and capabilities.
+func (p *pass) planInput(now time.Time) ledger.PlanInput {
+	_, retry := p.token(invv1.RetryAnnotation, p.st.LastHandledRetry)
+	_, resend := p.token(invv1.ResendAnnotation, p.st.LastHandledResend)
+	in := ledger.PlanInput{Spec: &p.obj.Spec, Generation: p.obj.Generation, Status: p.st, Now: now, RetryRequested: retry,
+		ResendRequested: resend, NotAllowed: p.policy.outside, Blocked: p.policy.blocked != nil}
+	if p.h != nil {
+		in.Caps = p.h.Client.Capabilities()
+	}
+	return in
+}
+
+// token returns the value of a request annotation and whether it is new (not handled yet).
+func (p *pass) token(annotation, handled string) (string, bool) {
+	t := p.obj.Annotations[annotation]
+	return t, t != "" && t != handled
 }
 
 // stepResult is what one protocol step found: whether the pass stops there, the conditions it ends with
@@ -139,18 +200,19 @@ func halted(c *conditionState, wake time.Time) stepResult {
 }
 
 // reconcile runs the steps that talk to the provider, in protocol order: settle what is in flight,
-// revoke what was removed, send what is missing, refresh what is pending, resend on request. Each returns
-// its result; the pass writes the conditions once, and comes back at the earliest time a step asked for.
+// revoke what was removed, withdraw what spec.roles outdated, send what is missing, refresh what is
+// pending, resend what expired or was asked for. Each returns its result; the pass writes the conditions
+// once, and comes back at the earliest time a step asked for or the next invite expires.
 func (r *SiteInvitationReconciler) reconcile(ctx context.Context, p *pass) (ctrl.Result, error) {
 	if msg := p.h.Rejected(); msg != "" {
-		return r.writeStatusAndRequeue(ctx, p.obj, p.st, *credentialRejected(msg), zeroTime)
+		return r.writeStatusAndRequeue(ctx, p.obj, p.st, *credentialRejected(msg), ledger.Expire(p.st, r.now()))
 	}
 	var (
 		cond *conditionState
 		wake time.Time
 	)
 	for _, step := range []func(context.Context, *pass) (stepResult, error){
-		r.settleInFlight, r.revokeRemoved, r.sendMissing, r.refreshPending, r.resendOnRequest,
+		r.settleInFlight, r.revokeRemoved, r.reissueOutdated, r.sendMissing, r.refreshPending, r.resendExpired,
 	} {
 		res, err := step(ctx, p)
 		if err != nil {
@@ -164,6 +226,8 @@ func (r *SiteInvitationReconciler) reconcile(ctx context.Context, p *pass) (ctrl
 			break
 		}
 	}
+	wake = earliest(wake, ledger.Expire(p.st, r.now())) // including the invites this pass sent
+	ledger.MarkOutdated(p.st, &p.obj.Spec)
 	if cond == nil {
 		c := p.conditions(r.now(), r.SendDeadline)
 		cond = &c

@@ -36,6 +36,9 @@ type fakeProvider struct {
 	fail    []error // whole-request errors for the next sends, in order
 	invited map[string]string
 	calls   []string
+	// resendTTL, when set, is the validity a resend gives, from now.
+	resendTTL time.Duration
+	now       func() time.Time
 }
 
 func newFakeProvider() *fakeProvider {
@@ -88,7 +91,11 @@ func (f *fakeProvider) Revoke(context.Context, string, string) error { f.record(
 
 func (f *fakeProvider) Resend(_ context.Context, r provider.ResendRequest) (provider.Resent, error) {
 	f.record("resend")
-	return provider.Resent{InviteID: r.InviteID}, nil
+	out := provider.Resent{InviteID: r.InviteID}
+	if f.resendTTL > 0 {
+		out.ExpiresAt = f.now().Add(f.resendTTL)
+	}
+	return out, nil
 }
 
 func (f *fakeProvider) Verify(context.Context) error { return nil }
@@ -134,6 +141,7 @@ func newClockWorldWith(t *testing.T, status invv1.SiteInvitationStatus, edit fun
 	c := fake.NewClientBuilder().WithScheme(scheme).WithStatusSubresource(&invv1.SiteInvitation{}).
 		WithObjects(append(objects, obj)...).Build()
 	w := &clockWorld{t: t, c: c, clock: clocktesting.NewFakeClock(t0), fp: newFakeProvider()}
+	w.fp.now = w.clock.Now
 	w.r = &SiteInvitationReconciler{Client: c, APIReader: c, Recorder: events.NewFakeRecorder(100),
 		Providers: &Providers{SecretReader: c, NewClient: func(provider.Config) (provider.Client, error) { return w.fp, nil }},
 		Metrics:   NewMetrics(prometheus.NewRegistry()), Clock: w.clock, ResyncPeriod: 10 * time.Minute,

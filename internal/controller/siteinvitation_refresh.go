@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,12 +16,13 @@ import (
 )
 
 // refreshPending checks, once per resync period, where pending invites stand (accepted, lapsed,
-// withdrawn) and learns WordPress.com invite keys. A routine look that fails for a passing reason (5xx,
+// withdrawn) and learns WordPress.com invite keys; expired invites are looked at too (resent at the
+// provider, or a resend whose answer was lost), in the same listing. A routine look that fails for a passing reason (5xx,
 // 429, a Retry-After hold) changes nothing that was invited: the object keeps its conditions and looks
 // again at the next resync, instead of flapping out of Ready with every provider hiccup.
 func (r *SiteInvitationReconciler) refreshPending(ctx context.Context, p *pass) (stepResult, error) {
-	pending := pendingEmails(p.st)
-	if len(pending) == 0 {
+	pending, expired := pendingEmails(p.st)
+	if len(pending)+len(expired) == 0 {
 		return stepResult{}, nil
 	}
 	key := client.ObjectKeyFromObject(p.obj).String()
@@ -29,7 +31,7 @@ func (r *SiteInvitationReconciler) refreshPending(ctx context.Context, p *pass) 
 	if due := r.refreshed.next(key, period); r.now().Before(due) {
 		return stepResult{wake: due}, nil
 	}
-	res := r.observeInto(ctx, p, pending)
+	res := r.observeInto(ctx, p, append(slices.Clip(pending), expired...), pending)
 	if !res.halt || res.cond == nil || res.cond.Stalled || res.cond.Reason != invv1.ReasonRetrying {
 		return res, nil
 	}
@@ -39,28 +41,31 @@ func (r *SiteInvitationReconciler) refreshPending(ctx context.Context, p *pass) 
 	return stepResult{wake: r.now().Add(period)}, nil
 }
 
-// pendingEmails are the sent entries whose state the provider may still change, or whose key is unknown.
-func pendingEmails(st *invv1.SiteInvitationStatus) []string {
-	var pending []string
+// pendingEmails are the sent entries whose state the provider may still change, or whose key is
+// unknown, and apart from them the expired ones.
+func pendingEmails(st *invv1.SiteInvitationStatus) (pending, expired []string) {
 	for _, s := range st.Sent {
-		if s.State == invv1.InvitationPending || s.InviteID == "" && s.State != invv1.InvitationAccepted {
+		switch {
+		case s.State == invv1.InvitationPending || s.InviteID == "" && s.State != invv1.InvitationAccepted && s.State != invv1.InvitationRevoked:
 			pending = append(pending, s.Email)
+		case s.State == invv1.InvitationExpired:
+			expired = append(expired, s.Email)
 		}
 	}
-	return pending
+	return pending, expired
 }
 
-// observeInto asks the provider about the site (and about lookup's emails) and applies what it shows to
-// the sent entries.
-func (r *SiteInvitationReconciler) observeInto(ctx context.Context, p *pass, lookup []string) stepResult {
+// observeInto asks the provider about the site for emails (and about lookup's emails, whose absence
+// from a listing must be confirmed) and applies what it shows to those sent entries.
+func (r *SiteInvitationReconciler) observeInto(ctx context.Context, p *pass, emails, lookup []string) stepResult {
 	if res, ok := r.gate(p.h); !ok {
 		return res
 	}
-	obs, err := r.observe(ctx, p, provider.Query{Emails: lookup, Lookup: lookup})
+	obs, err := r.observe(ctx, p, provider.Query{Emails: emails, Lookup: lookup})
 	if err != nil {
 		return r.callFailed(ctx, p, callObserve, err)
 	}
-	ledger.Refresh(p.st, ledger.ByEmail(obs), lookup, p.h.Client.Capabilities().ListsPending)
+	ledger.Refresh(p.st, ledger.ByEmail(obs), emails, p.h.Client.Capabilities().ListsPending, r.now())
 	r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
 	return stepResult{}
 }

@@ -25,7 +25,7 @@ func (r *SiteInvitationReconciler) revoke(ctx context.Context, p *pass, spec *in
 				"%d pending invites have no invite ID and cannot be revoked: %s", len(plan.NeedKeys), maskList(plan.NeedKeys))
 			ledger.Drop(p.st, plan.NeedKeys)
 		} else {
-			if res := r.observeInto(ctx, p, plan.NeedKeys); res.halt {
+			if res := r.observeInto(ctx, p, plan.NeedKeys, plan.NeedKeys); res.halt {
 				return res, nil
 			}
 			plan = ledger.Compute(ledger.PlanInput{Spec: spec, Generation: p.obj.Generation, Status: p.st, Now: r.now()})
@@ -58,6 +58,40 @@ func (r *SiteInvitationReconciler) revoke(ctx context.Context, p *pass, spec *in
 			revoked = append(revoked, s.Email)
 		}
 		ledger.Drop(p.st, []string{s.Email})
+	}
+	return stepResult{}, nil
+}
+
+// reissueOutdated withdraws the pending invites whose roles differ from spec.roles when
+// roleChangePolicy is Reissue, so that the send step, next in the same pass, invites those people again
+// with the new roles under the intent protocol. Withdrawing is a revoke (idempotent: after a crash, the
+// second revoke finds the invite gone), or nothing where the provider cannot revoke but its next send
+// replaces the invite (a Ghost integration key). The dropped entries are written with the send's intent.
+func (r *SiteInvitationReconciler) reissueOutdated(ctx context.Context, p *pass) (stepResult, error) {
+	plan := ledger.Compute(p.planInput(r.now()))
+	if len(plan.Reissue) == 0 {
+		return stepResult{}, nil
+	}
+	var withdrawn []string
+	defer func() {
+		if len(withdrawn) > 0 {
+			r.Recorder.Eventf(p.obj, nil, "Normal", invv1.EventInvitesReissued, "Reissue",
+				"Withdrew %d pending invites to invite them again with spec.roles: %s", len(withdrawn), maskList(withdrawn))
+		}
+	}()
+	revokes := p.h.Client.Capabilities().Revokes
+	for _, s := range plan.Reissue {
+		if revokes {
+			if res, ok := r.gate(p.h); !ok {
+				return res, nil
+			}
+			err := p.h.Client.Revoke(ctx, p.obj.Spec.Site, s.InviteID)
+			if o := outcomeOf(callRevoke, err, r.timing()); !o.done {
+				return r.callFailed(ctx, p, callRevoke, err), nil
+			}
+		}
+		ledger.Drop(p.st, []string{s.Email})
+		withdrawn = append(withdrawn, s.Email)
 	}
 	return stepResult{}, nil
 }

@@ -28,10 +28,8 @@ func (r *SiteInvitationReconciler) sendMissing(ctx context.Context, p *pass) (st
 		// refreshing what was sent before) goes on, and the conditions say which rule stopped it.
 		return stepResult{cond: p.policy.blocked}, nil
 	}
-	token := p.obj.Annotations[invv1.RetryAnnotation]
-	retryAsked := token != "" && token != p.st.LastHandledRetry
-	plan := ledger.Compute(ledger.PlanInput{Spec: &p.obj.Spec, Generation: p.obj.Generation, Status: p.st, Now: r.now(), RetryRequested: retryAsked,
-		NotAllowed: p.policy.outside})
+	token, retryAsked := p.token(invv1.RetryAnnotation, p.st.LastHandledRetry)
+	plan := ledger.Compute(p.planInput(r.now()))
 	wake := plan.NextAttempt
 	for _, e := range plan.Held {
 		ledger.RecordNotAllowed(p.st, e, p.policy.outside[e], r.now(), p.obj.Generation)
@@ -94,7 +92,7 @@ func (r *SiteInvitationReconciler) adoptExisting(ctx context.Context, p *pass, t
 	}
 	r.refreshed.mark(client.ObjectKeyFromObject(p.obj).String(), r.now())
 	byEmail := ledger.ByEmail(obs)
-	ledger.Refresh(p.st, byEmail, todo, false)
+	ledger.Refresh(p.st, byEmail, todo, false, r.now())
 	rest := ledger.Adopt(p.st, todo, byEmail, p.obj.Spec.Roles, r.now())
 	if len(rest) < len(todo) {
 		logf.FromContext(ctx).Info("Adopted existing invites", "count", len(todo)-len(rest))
@@ -240,35 +238,49 @@ func (r *SiteInvitationReconciler) applyOutcome(st *invv1.SiteInvitationStatus, 
 // outcomeWrite bounds the retries of an outcome write: about 25 s in all, well inside a shutdown's grace.
 var outcomeWrite = wait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 8, Cap: 5 * time.Second}
 
-// recordOutcome writes a send's result. It runs detached from cancellation — a shutdown must still record
-// what was sent — and retries only what can pass: a conflict (the spec was edited meanwhile, say: the
-// result is applied again to a fresh copy read past the cache) and transient API errors. Anything else
-// (a rejected write) is returned at once; the intent record then lets the send be settled.
+// recordOutcome writes a send's result (the request's condition when the whole request failed).
 func (r *SiteInvitationReconciler) recordOutcome(ctx context.Context, p *pass, intent *invv1.InFlightBatch, res sendResult) error {
+	var cond *conditionState
+	if res.request != nil {
+		cond = res.request.cond
+	}
+	err := r.writeOutcome(ctx, p, cond, func(st *invv1.SiteInvitationStatus, generation int64) {
+		r.applyOutcome(st, intent, res, generation)
+	})
+	if err != nil {
+		return fmt.Errorf("recording the outcome of send %s: %w", intent.ID, err)
+	}
+	return nil
+}
+
+// writeOutcome writes what provider calls that email people did (sends, resends), applied to the status
+// by apply. It runs detached from cancellation — a shutdown must still record what was sent — and retries
+// only what can pass: a conflict (the spec was edited meanwhile, say: apply runs again on a fresh copy
+// read past the cache, so it must read nothing but its arguments) and transient API errors. Anything else
+// (a rejected write) is returned at once; the intent record then tells the next pass what may have
+// happened. cond, when set, is the condition written; otherwise the status decides.
+func (r *SiteInvitationReconciler) writeOutcome(ctx context.Context, p *pass, cond *conditionState,
+	apply func(st *invv1.SiteInvitationStatus, generation int64)) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.SendDeadline)
 	defer cancel()
-	r.applyOutcome(p.st, intent, res, p.obj.Generation)
+	apply(p.st, p.obj.Generation)
 	var last error
-	err := retry.OnError(outcomeWrite, retriableWrite, func() error {
+	return retry.OnError(outcomeWrite, retriableWrite, func() error {
 		if apierrors.IsConflict(last) {
 			fresh := &invv1.SiteInvitation{}
 			if last = r.APIReader.Get(ctx, client.ObjectKeyFromObject(p.obj), fresh); last != nil {
 				return last
 			}
 			p.obj, p.st = fresh, fresh.Status.DeepCopy()
-			r.applyOutcome(p.st, intent, res, p.obj.Generation)
+			apply(p.st, p.obj.Generation)
 		}
 		c := p.conditions(r.now(), r.SendDeadline)
-		if res.request != nil && res.request.cond != nil {
-			c = *res.request.cond
+		if cond != nil {
+			c = *cond
 		}
 		last = r.writeStatus(ctx, p.obj, p.st, c)
 		return last
 	})
-	if err != nil {
-		return fmt.Errorf("recording the outcome of send %s: %w", intent.ID, err)
-	}
-	return nil
 }
 
 // retriableWrite says whether a failed API write may pass when tried again.

@@ -66,7 +66,7 @@ func TestHappyPathInvitesEveryoneOnce(t *testing.T) {
 
 	// The printer columns a user sees.
 	out := kubectl(t, "get", "siteinvitations", "-n", w.ns, "--no-headers")
-	for _, want := range []string{"shop   Wix         " + wixSite + "   50    0      True", "blog   WordPress   " + wpSite + "   50    0      True"} {
+	for _, want := range []string{"shop Wix " + wixSite + " 50 0 0 True Succeeded", "blog WordPress " + wpSite + " 50 0 0 True Succeeded"} {
 		g.Expect(strings.Join(strings.Fields(out), " ")).To(ContainSubstring(strings.Join(strings.Fields(want), " ")))
 	}
 	w.expectEvent("shop", invv1.EventInvitesSent)

@@ -17,11 +17,12 @@ import (
 	"github.com/siteops/invitation-operator/internal/provider"
 )
 
-// conditionsFor decides the conditions from the spec and status, and the emails the provider's policy
-// holds back now (outside): what is left to do, and whether what is done needs a human. It is pure.
-func conditionsFor(obj *invv1.SiteInvitation, st *invv1.SiteInvitationStatus, now time.Time, sendDeadline time.Duration,
-	outside map[string]string) conditionState {
-	plan := ledger.Compute(ledger.PlanInput{Spec: &obj.Spec, Generation: obj.Generation, Status: st, Now: now, NotAllowed: outside})
+// conditionsFor decides the conditions from what the ledger plans with (spec, status, the provider's
+// policy and capabilities): what is left to do, and whether what is done needs a human. It is pure.
+func conditionsFor(in ledger.PlanInput, sendDeadline time.Duration) conditionState {
+	st, spec, outside := in.Status, in.Spec, in.NotAllowed
+	in.RetryRequested, in.ResendRequested = false, false // a request not handled yet is handled in this pass
+	plan := ledger.Compute(in)
 	switch {
 	case st.InFlight != nil:
 		return conditionState{Reconciling: true, Reason: invv1.ReasonWaitingForInFlight, Message: fmt.Sprintf(
@@ -32,11 +33,17 @@ func conditionsFor(obj *invv1.SiteInvitation, st *invv1.SiteInvitationStatus, no
 	case len(plan.Revoke)+len(plan.NeedKeys) > 0:
 		return conditionState{Reconciling: true, Reason: invv1.ReasonRevoking, Message: fmt.Sprintf(
 			"%d pending invites of removed emails to revoke", len(plan.Revoke)+len(plan.NeedKeys))}
+	case len(plan.Reissue) > 0:
+		return conditionState{Reconciling: true, Reason: invv1.ReasonProgressing, Message: fmt.Sprintf(
+			"%d pending invites to re-issue with spec.roles (roleChangePolicy Reissue)", len(plan.Reissue))}
+	case len(plan.Resend) > 0:
+		return conditionState{Reconciling: true, Reason: invv1.ReasonProgressing, Message: fmt.Sprintf(
+			"%d expired invites to resend (spec.resendPolicy)", len(plan.Resend))}
 	case !plan.NextAttempt.IsZero():
 		return conditionState{Reconciling: true, Reason: invv1.ReasonRetrying, Message: fmt.Sprintf(
-			"%s; next attempt at %s", failureCounts(st, &obj.Spec), plan.NextAttempt.UTC().Format(time.RFC3339))}
+			"%s; next attempt at %s", failureCounts(st, spec), plan.NextAttempt.UTC().Format(time.RFC3339))}
 	}
-	desired := ledger.DesiredSet(&obj.Spec)
+	desired := ledger.DesiredSet(spec)
 	var blocking, members int
 	unknown, held := false, ""
 	for _, f := range st.Failed {
@@ -60,17 +67,34 @@ func conditionsFor(obj *invv1.SiteInvitation, st *invv1.SiteInvitationStatus, no
 		case held != "":
 			reason = invv1.ReasonNotAllowed
 		}
-		msg := failureCounts(st, &obj.Spec) + " (see status.failed); fix the spec, or set annotation " + invv1.RetryAnnotation +
+		msg := failureCounts(st, spec) + " (see status.failed); fix the spec, or set annotation " + invv1.RetryAnnotation +
 			" to a new value to try again"
 		if held != "" {
-			msg = failureCounts(st, &obj.Spec) + " (see status.failed): " + held + "; they go out once the policy allows them"
+			msg = failureCounts(st, spec) + " (see status.failed): " + held + "; they go out once the policy allows them"
 		}
 		return conditionState{Stalled: true, Reason: reason, Message: msg}
 	}
-	sum := ledger.Summary(st, &obj.Spec)
+	sum := ledger.Summary(st, spec)
 	msg := fmt.Sprintf("%d of %d invited, %d accepted", sum.Sent, sum.Desired, sum.Accepted)
+	if sum.Expired > 0 {
+		msg += fmt.Sprintf(", %d expired", sum.Expired)
+		switch {
+		case !plan.NextResend.IsZero():
+			msg += " (next automatic resend at " + plan.NextResend.UTC().Format(time.RFC3339) + ")"
+		case spec.ResendPolicy == nil:
+			msg += " (set spec.resendPolicy or annotation " + invv1.ResendAnnotation + " to resend)"
+		}
+	}
 	if members > 0 {
 		msg += fmt.Sprintf(", %d already members", members)
+	}
+	if sum.RolesOutdated > 0 {
+		msg += fmt.Sprintf("; %d pending invites carry roles other than spec.roles (status.sent[].rolesOutdated)", sum.RolesOutdated)
+		if spec.RoleChangePolicy != invv1.RoleChangeReissue {
+			msg += ": roleChangePolicy Keep leaves them, Reissue sends them again"
+		} else {
+			msg += ": not re-issued (an adopted invite needs spec.manageAdoptedInvites; others an invite key, or a credential that can revoke or replace invites)"
+		}
 	}
 	if n := sentOutside(st, outside); n > 0 {
 		msg += fmt.Sprintf("; %d invited before the provider's policy changed are outside it now (kept: a policy change never revokes)", n)

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
+	"github.com/siteops/invitation-operator/internal/ledger"
 	"github.com/siteops/invitation-operator/internal/provider"
 )
 
@@ -65,7 +66,7 @@ func TestConditionsForTellsWhereTheObjectStands(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			obj := &invv1.SiteInvitation{ObjectMeta: metav1.ObjectMeta{Generation: 1}, Spec: spec}
-			c := conditionsFor(obj, &tc.status, t0, 2*time.Minute, tc.outside)
+			c := conditionsFor(ledger.PlanInput{Spec: &obj.Spec, Generation: obj.Generation, Status: &tc.status, Now: t0, NotAllowed: tc.outside}, 2*time.Minute)
 			if got := condString(&c); got != tc.want {
 				t.Errorf("conditions %q, want %q (message %q)", got, tc.want, c.Message)
 			}

@@ -105,14 +105,18 @@ func (s *syncBuffer) String() string {
 
 // newWorld makes a namespace with a Wix and a WordPress.com InvitationProvider (Secrets included) and two
 // fresh sandbox servers. Tests run one after another: each manager sees only its own namespace.
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldTTL(t, 0) }
+
+// newWorldTTL is newWorld with sandbox invites that lapse ttl after they are sent or resent (0: each
+// fake's default: Wix 30 days, Ghost 7 days, WordPress.com never).
+func newWorldTTL(t *testing.T, ttl time.Duration) *world {
 	t.Helper()
 	g := NewWithT(t)
 	cfg := sandbox.DefaultConfig()
 	w := &world{t: t, logs: &syncBuffer{},
-		wix: sandbox.NewWix(sandbox.WixOptions{Sites: cfg.Wix.Sites, APIKeys: cfg.Wix.APIKeys}),
-		wp:  sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens})}
-	w.ghost = sandbox.NewGhost(sandbox.GhostOptions{Sites: cfg.Ghost.Sites})
+		wix: sandbox.NewWix(sandbox.WixOptions{Sites: cfg.Wix.Sites, APIKeys: cfg.Wix.APIKeys, InviteTTL: ttl}),
+		wp:  sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens, InviteTTL: ttl})}
+	w.ghost = sandbox.NewGhost(sandbox.GhostOptions{Sites: cfg.Ghost.Sites, InviteTTL: ttl})
 	w.wixURL, w.wpURL, w.ghostURL = serveFake(t, w.wix), serveFake(t, w.wp), serveFake(t, w.ghost)
 
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "t-"}}
@@ -181,6 +185,8 @@ type managerOptions struct {
 	// clusterResourceNamespace is where ClusterInvitationProvider Secrets may live; default the world's
 	// namespace.
 	clusterResourceNamespace string
+	// resync overrides testResync (a long one shows that a wake came from an expiry, not a resync).
+	resync time.Duration
 }
 
 // start runs a manager for the world's namespace with short test periods; it stops at the test's end or
@@ -220,7 +226,7 @@ func (w *world) start(o managerOptions) (stop func()) {
 		secrets = o.secretReader(secrets)
 	}
 	err = controller.Setup(mgr, controller.Options{
-		Workers: 2, ResyncPeriod: testResync, SendDeadline: testDeadline, ProviderPollInterval: 500 * time.Millisecond,
+		Workers: 2, ResyncPeriod: cmp.Or(o.resync, testResync), SendDeadline: testDeadline, ProviderPollInterval: 500 * time.Millisecond,
 		ProviderTimeout: time.Second, RetryBase: 300 * time.Millisecond, NewClient: providers.New, Registerer: o.registry,
 		BaseURLs: map[provider.Type]string{provider.Wix: o.wixURL, provider.WordPress: w.wpURL}, Hooks: o.hooks,
 		SecretReader: secrets, ClusterResourceNamespace: cmp.Or(o.clusterResourceNamespace, w.ns),

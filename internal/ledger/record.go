@@ -170,11 +170,13 @@ const outcomeUnknownMessage = "may have been sent: no answer came and Wix lists 
 	invv1.RetryAnnotation
 
 // Refresh moves the sent entries the provider was asked about (asked; nil: every entry) to the state it
-// shows and learns invite keys. listsPending says whether absence means something: on WordPress.com a
-// pending invite that is neither listed nor a member was withdrawn at the provider; Wix shows only
-// acceptance, so absence says nothing there. An entry that was not asked about keeps its state: a
-// listing keeps only what it was asked for.
-func Refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation, asked []string, listsPending bool) {
+// shows and learns invite keys and expiries. listsPending says whether absence means something: on
+// WordPress.com a pending invite that is neither listed nor a member was withdrawn at the provider; Wix
+// shows only acceptance, so absence says nothing there. An entry that was not asked about keeps its
+// state: a listing keeps only what it was asked for. Where the provider shows an invite lapsed without
+// telling when (WordPress.com), it expired now, when it was first seen so; where it shows one pending
+// again (resent at the provider, or a resend whose answer was lost), a past expiry no longer holds.
+func Refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation, asked []string, listsPending bool, now time.Time) {
 	covered := provider.Query{Emails: asked}.Wanted()
 	for i := range st.Sent {
 		s := &st.Sent[i]
@@ -185,16 +187,117 @@ func Refresh(st *invv1.SiteInvitationStatus, obs map[string]provider.Observation
 		switch {
 		case ok:
 			s.State = StateOf(o.State)
-			if exp := ExpiryOf(o.ExpiresAt); exp != nil {
+			switch exp := ExpiryOf(o.ExpiresAt); {
+			case exp != nil:
 				s.ExpiresAt = exp
+			case s.State == invv1.InvitationExpired && s.ExpiresAt == nil:
+				e := TimeOf(now)
+				s.ExpiresAt = &e
+			case s.State == invv1.InvitationPending && s.ExpiresAt != nil && !now.Before(s.ExpiresAt.Time):
+				s.ExpiresAt = nil
 			}
 			if key := storableKey(o.InviteID); key != "" && (s.InviteID == "" || o.State == provider.Pending) {
 				s.InviteID = key
 			}
-		case listsPending:
+		case listsPending && s.State == invv1.InvitationPending:
 			s.State = invv1.InvitationRevoked
 		}
 	}
+}
+
+// Expire moves every pending invite whose expiresAt has passed to Expired, whether or not the provider
+// can be asked, and returns the earliest expiry still to come (zero if none): the object is woken then.
+func Expire(st *invv1.SiteInvitationStatus, now time.Time) (next time.Time) {
+	for i := range st.Sent {
+		s := &st.Sent[i]
+		if s.State != invv1.InvitationPending || s.ExpiresAt == nil {
+			continue
+		}
+		if now.Before(s.ExpiresAt.Time) {
+			next = earliest(next, s.ExpiresAt.Time)
+			continue
+		}
+		s.State = invv1.InvitationExpired
+	}
+	return next
+}
+
+// MarkOutdated sets sent[].rolesOutdated on the pending invites of desired emails whose roles differ
+// from spec.roles, and clears it everywhere else.
+func MarkOutdated(st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec) {
+	desired := DesiredSet(spec)
+	for i := range st.Sent {
+		s := &st.Sent[i]
+		s.RolesOutdated = desired[s.Email] && s.State == invv1.InvitationPending && RolesOutdated(*s, spec)
+	}
+}
+
+// StartResends records the intent to resend targets, before any resend call: each target's resends
+// counter goes up, and an expired target's expiresAt is cleared, so that after a crash the policy does not
+// resend the same lapse again (the counter bounds every email at 1 + maxResends in all; a crash between
+// the record and the call costs one resend, counted and not sent).
+func StartResends(st *invv1.SiteInvitationStatus, targets []invv1.SentInvitation) {
+	for _, t := range targets {
+		s := sentOf(st, t.Email)
+		if s == nil {
+			continue
+		}
+		s.Resends = min(s.Resends+1, maxResendCount)
+		if s.State == invv1.InvitationExpired {
+			s.ExpiresAt = nil
+		}
+	}
+}
+
+// ResendResult is what became of one resend.
+type ResendResult int
+
+// What a resend call's answer means for the entry.
+const (
+	// Resent: the provider emailed the person again.
+	Resent ResendResult = iota
+	// NotResent: the provider refused without sending (a passing error, the credential): the counter
+	// and the expiry go back to what they were, and the policy tries again.
+	NotResent
+	// Refused: the provider refused the resend as it stands, or no longer holds the invite (accepted,
+	// revoked or deleted there; a refresh tells which): the attempt stays counted, the expiry comes back,
+	// and the policy tries again until its limit.
+	Refused
+	// Unknown: no usable answer; the resend may have gone out. The entry stays as the intent left it
+	// (counted, no expiry) until a listing or a person says more.
+	Unknown
+)
+
+// FinishResend applies one resend's result to the entry the intent was recorded for (before is the entry
+// as it stood before the intent); resent is the provider's answer on success.
+func FinishResend(st *invv1.SiteInvitationStatus, before invv1.SentInvitation, result ResendResult, resent provider.Resent) {
+	s := sentOf(st, before.Email)
+	if s == nil {
+		return
+	}
+	switch result {
+	case Resent:
+		s.State = invv1.InvitationPending
+		if key := storableKey(resent.InviteID); key != "" {
+			s.InviteID = key
+		}
+		s.ExpiresAt = ExpiryOf(resent.ExpiresAt)
+	case NotResent:
+		s.Resends, s.ExpiresAt = before.Resends, before.ExpiresAt
+	case Refused:
+		s.ExpiresAt = before.ExpiresAt
+	case Unknown:
+	}
+}
+
+// maxResendCount is the CRD's bound on sent[].resends.
+const maxResendCount = 99
+
+func sentOf(st *invv1.SiteInvitationStatus, email string) *invv1.SentInvitation {
+	if i := slices.IndexFunc(st.Sent, func(s invv1.SentInvitation) bool { return s.Email == email }); i >= 0 {
+		return &st.Sent[i]
+	}
+	return nil
 }
 
 // Summary counts the desired emails by where they stand.
@@ -203,11 +306,18 @@ func Summary(st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec) inv
 	// The CRD bounds both lists (500 emails, 50 per batch), so the counts fit an int32.
 	sum := invv1.InvitationSummary{Desired: int32(len(spec.Emails))} //nolint:gosec // G115: at most 500
 	for _, s := range st.Sent {
-		if desired[s.Email] {
-			sum.Sent++
-			if s.State == invv1.InvitationAccepted {
-				sum.Accepted++
-			}
+		if !desired[s.Email] {
+			continue
+		}
+		sum.Sent++
+		switch {
+		case s.State == invv1.InvitationAccepted:
+			sum.Accepted++
+		case s.State == invv1.InvitationExpired:
+			sum.Expired++
+		}
+		if s.RolesOutdated {
+			sum.RolesOutdated++
 		}
 	}
 	for _, f := range st.Failed {
@@ -221,11 +331,13 @@ func Summary(st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec) inv
 	return sum
 }
 
-// Limits of status.sent[] that values from a provider must fit (the CRD's).
+// Limits of status.sent[] that values from a provider must fit: the CRD's, and the size budget's total
+// for one entry's roles (10 Wix role IDs of 20 digits; docs/api.md).
 const (
 	maxKeyLength  = 64
 	maxRoles      = 10
 	maxRoleLength = 64
+	maxRolesTotal = 200
 )
 
 // storableKey is a provider's invite key if status can hold it, else "": a key cut short would revoke or
@@ -237,14 +349,25 @@ func storableKey(key string) string {
 	return key
 }
 
-// storableRoles cuts a provider's role list to what status can hold; roles are shown, never sent again.
+// storableRoles cuts a provider's role list to what status can hold (at most 10 roles of 64 characters,
+// 200 characters in all); roles are shown and compared with spec.roles, never sent again.
 func storableRoles(roles []string) []string {
-	if len(roles) <= maxRoles && !slices.ContainsFunc(roles, func(r string) bool { return len(r) > maxRoleLength }) {
+	total := 0
+	for _, r := range roles {
+		total += len(r)
+	}
+	if len(roles) <= maxRoles && total <= maxRolesTotal && !slices.ContainsFunc(roles, func(r string) bool { return len(r) > maxRoleLength }) {
 		return roles
 	}
 	out := make([]string, 0, maxRoles)
+	total = 0
 	for _, r := range roles[:min(len(roles), maxRoles)] {
-		out = append(out, provider.Truncate(r, maxRoleLength))
+		r = provider.Truncate(r, maxRoleLength)
+		if total+len(r) > maxRolesTotal {
+			break
+		}
+		total += len(r)
+		out = append(out, r)
 	}
 	return out
 }

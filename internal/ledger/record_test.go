@@ -56,11 +56,11 @@ func TestAdoptAndRefresh(t *testing.T) {
 	obs = ByEmail([]provider.Observation{{Email: "a@x.io", InviteID: "k1", State: provider.Accepted},
 		{Email: "c@x.io", InviteID: "k3", State: provider.Pending}})
 	wix := st.DeepCopy()
-	Refresh(st, obs, nil, true)
+	Refresh(st, obs, nil, true, t0)
 	if st.Sent[0].State != invv1.InvitationAccepted || st.Sent[1].InviteID != "k3" || st.Sent[2].State != invv1.InvitationRevoked {
 		t.Fatalf("WordPress.com refresh: %+v", st.Sent)
 	}
-	Refresh(wix, obs, nil, false)
+	Refresh(wix, obs, nil, false, t0)
 	if wix.Sent[2].State != invv1.InvitationPending {
 		t.Fatalf("Wix shows no pending invites: absence means nothing: %+v", wix.Sent)
 	}
@@ -114,8 +114,23 @@ func TestProviderValuesAreClampedToWhatStatusHolds(t *testing.T) {
 	RecordSent(st, invv1.SentInvitation{Email: "a@x.io", InviteID: long, Roles: roles, State: invv1.InvitationPending})
 	RecordSent(st, invv1.SentInvitation{Email: "b@x.io", InviteID: "ok-key", Roles: []string{"author"}, State: invv1.InvitationPending})
 	RecordSent(st, invv1.SentInvitation{Email: "c@x.io", InviteID: "bad\nkey", State: invv1.InvitationPending})
-	if st.Sent[0].InviteID != "" || len(st.Sent[0].Roles) != 10 || len(st.Sent[0].Roles[0]) > 64 {
-		t.Fatalf("over-long values kept: %+v", st.Sent[0])
+	total := 0
+	for _, r := range st.Sent[0].Roles {
+		total += len(r)
+		if len(r) > 64 {
+			t.Fatalf("a role over 64 bytes kept: %q", r)
+		}
+	}
+	if st.Sent[0].InviteID != "" || len(st.Sent[0].Roles) == 0 || len(st.Sent[0].Roles) > 10 || total > 200 {
+		t.Fatalf("over-long values kept (%d bytes of roles): %+v", total, st.Sent[0])
+	}
+	wix := make([]string, 10) // the largest spec.roles the CRD admits: 10 Wix role IDs of 20 digits
+	for i := range wix {
+		wix[i] = strings.Repeat("9", 20)
+	}
+	RecordSent(st, invv1.SentInvitation{Email: "d@x.io", Roles: wix, State: invv1.InvitationPending})
+	if got := st.Sent[3].Roles; !slices.Equal(got, wix) {
+		t.Fatalf("the largest roles the spec admits were cut: %v", got)
 	}
 	if st.Sent[1].InviteID != "ok-key" || !slices.Equal(st.Sent[1].Roles, []string{"author"}) {
 		t.Fatalf("valid values changed: %+v", st.Sent[1])
@@ -123,7 +138,7 @@ func TestProviderValuesAreClampedToWhatStatusHolds(t *testing.T) {
 	if st.Sent[2].InviteID != "" {
 		t.Fatalf("a key with control characters kept: %q", st.Sent[2].InviteID)
 	}
-	Refresh(st, ByEmail([]provider.Observation{{Email: "b@x.io", InviteID: long, State: provider.Pending}}), []string{"b@x.io"}, true)
+	Refresh(st, ByEmail([]provider.Observation{{Email: "b@x.io", InviteID: long, State: provider.Pending}}), []string{"b@x.io"}, true, t0)
 	if st.Sent[1].InviteID != "ok-key" {
 		t.Fatalf("an over-long key from a refresh replaced a valid one: %q", st.Sent[1].InviteID)
 	}
@@ -176,7 +191,7 @@ func TestRefreshJudgesOnlyWhatItAsked(t *testing.T) {
 	t.Parallel()
 	st := &invv1.SiteInvitationStatus{Sent: []invv1.SentInvitation{sentEntry("a@x.io", "k1", invv1.InvitationPending),
 		sentEntry("b@x.io", "k2", invv1.InvitationPending)}}
-	Refresh(st, ByEmail(nil), []string{"b@x.io"}, true)
+	Refresh(st, ByEmail(nil), []string{"b@x.io"}, true, t0)
 	if st.Sent[0].State != invv1.InvitationPending || st.Sent[1].State != invv1.InvitationRevoked {
 		t.Fatalf("only b was asked about and is absent: %+v", st.Sent)
 	}

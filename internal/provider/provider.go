@@ -111,6 +111,10 @@ type Capabilities struct {
 	// Revokes is true when Revoke can withdraw a pending invite (false for a Ghost integration key, which
 	// may only create invites).
 	Revokes bool
+	// SendReplaces is true when a Send for an email that has a pending invite replaces that invite (new
+	// key, new expiry, the old link stops working) instead of adding a second one (Ghost). A re-issue
+	// with new roles is then one Send, even without Revokes.
+	SendReplaces bool
 }
 
 // Client is one provider account, reached with one credential. Implementations are safe for concurrent

@@ -39,9 +39,10 @@ func NewProvider(cfg provider.Config) (*Provider, error) {
 	return &Provider{client: c, staff: cfg.StaffToken, now: time.Now, roles: map[string][]Role{}}, nil
 }
 
-// Capabilities reports one invite per call; pending invites are listed and revoked with a staff token only.
+// Capabilities reports one invite per call; pending invites are listed and revoked with a staff token
+// only; a new invite for an email replaces its pending one with either key.
 func (p *Provider) Capabilities() provider.Capabilities {
-	return provider.Capabilities{BatchSize: BatchSize, ListsPending: p.staff, Revokes: p.staff}
+	return provider.Capabilities{BatchSize: BatchSize, ListsPending: p.staff, Revokes: p.staff, SendReplaces: true}
 }
 
 // Send creates the batch's one invite. Rejections that concern the email (already a member, not an

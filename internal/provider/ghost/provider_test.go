@@ -177,10 +177,10 @@ func TestIntegrationKeyResendNeedsTheEmail(t *testing.T) {
 func TestCapabilitiesFollowTheKeyKind(t *testing.T) {
 	t.Parallel()
 	_, _, staff, integ := sandboxGhost(t)
-	if c := staff.Capabilities(); c != (provider.Capabilities{BatchSize: 1, ListsPending: true, Revokes: true}) {
+	if c := staff.Capabilities(); c != (provider.Capabilities{BatchSize: 1, ListsPending: true, Revokes: true, SendReplaces: true}) {
 		t.Errorf("staff: %+v", c)
 	}
-	if c := integ.Capabilities(); c != (provider.Capabilities{BatchSize: 1}) {
+	if c := integ.Capabilities(); c != (provider.Capabilities{BatchSize: 1, SendReplaces: true}) {
 		t.Errorf("integration: %+v", c)
 	}
 }
