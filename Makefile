@@ -45,8 +45,9 @@ manifests: controller-gen ## Generate CRDs and RBAC from the kubebuilder markers
 	cp config/rbac/aggregate_roles.yaml charts/invitation-operator/files/aggregate_roles.yaml
 
 .PHONY: generate
-generate: controller-gen ## Generate DeepCopy methods from the kubebuilder markers.
+generate: controller-gen ## Generate DeepCopy methods from the kubebuilder markers, and docs/troubleshooting.md's tables from internal/reasons.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+	go run ./hack/gendocs docs/troubleshooting.md
 
 .PHONY: fmt
 fmt: ## Run go fmt.
