@@ -43,6 +43,8 @@ manifests: controller-gen ## Generate CRDs and RBAC from the kubebuilder markers
 	cp config/crd/bases/*.yaml charts/invitation-operator/crds/
 	cp config/rbac/role.yaml charts/invitation-operator/files/role.yaml
 	cp config/rbac/aggregate_roles.yaml charts/invitation-operator/files/aggregate_roles.yaml
+	cp config/prometheus-rules/prometheusrule.yaml charts/invitation-operator/files/prometheusrule.yaml
+	cp config/grafana/dashboard.json charts/invitation-operator/files/dashboard.json
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods from the kubebuilder markers, and docs/troubleshooting.md's tables from internal/reasons.
