@@ -155,6 +155,10 @@ bench: controlplane ## Scale run: 100, 1000 and 3000 SiteInvitations x 20 emails
 chaos: controlplane ## Chaos run: faults, SIGKILLed managers, a killed leader; fails on any duplicate or lost invite.
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go run ./test/chaos -logs bin/chaos $(CHAOS_FLAGS)
 
+.PHONY: bench-metrics
+bench-metrics: ## Cost of the fleet gauges and the opt-in per-object condition gauge at 10,000 SiteInvitations (in memory, no API server).
+	go run ./test/bench/metricscost -objects $${BENCH_METRICS_OBJECTS:-10000}
+
 # A short chaos run for CI: a few kills and a fixed budget of minutes per phase.
 CHAOS_SHORT_FLAGS ?= -objects 40 -emails 5 -kills 3 -leader-kills 1 -timeout 4m
 
