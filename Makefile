@@ -75,6 +75,15 @@ controlplane: ## Build kube-apiserver and etcd from pinned Go modules into bin/k
 test: manifests generate fmt vet controlplane helm ## Run all tests (race detector on) against a real API server.
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$(HELM)" go test $(GO_TEST_FLAGS) $(GO_TEST_PKGS)
 
+# Chromium comes from the Debian packages (no browser build can be downloaded here); installed once.
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: test-browser
+test-browser: controlplane ## Click the sandbox page in headless Chromium (installs Debian's chromium when missing) and check the SiteInvitation follows.
+	@command -v chromium >/dev/null 2>&1 || { echo "Installing chromium from the Debian packages (once)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" CHROMIUM="$$(command -v chromium)" go test -count=1 -v -timeout 10m ./test/browser
+
 .PHONY: verify
 verify: manifests generate ## Fail if generated code, manifests or go.mod are stale.
 	go mod tidy
