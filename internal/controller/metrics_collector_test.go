@@ -27,8 +27,8 @@ func TestFleetCollectorCountsPeopleAndConditions(t *testing.T) {
 	t.Parallel()
 	objs := []*invv1.SiteInvitation{
 		fleetObject("team-a", "blog", invv1.ProviderWordPress, []string{"a@x.io", "b@x.io", "c@x.io"}, invv1.SiteInvitationStatus{
-			Sent: []invv1.SentInvitation{{Email: "a@x.io", State: invv1.InvitationAccepted}, {Email: "b@x.io", State: invv1.InvitationExpired}},
-			Failed: []invv1.FailedInvitation{{Email: "c@x.io", Reason: "InvalidEmail"}},
+			Sent:       []invv1.SentInvitation{{Email: "a@x.io", State: invv1.InvitationAccepted}, {Email: "b@x.io", State: invv1.InvitationExpired}},
+			Failed:     []invv1.FailedInvitation{{Email: "c@x.io", Reason: "InvalidEmail"}},
 			Conditions: []metav1.Condition{cond("Ready", "False", "InvitesFailed"), cond("Stalled", "True", "InvitesFailed")}}),
 		fleetObject("team-a", "shop", invv1.ProviderWix, []string{"d@x.io", "e@x.io"}, invv1.SiteInvitationStatus{
 			Failed:     []invv1.FailedInvitation{{Email: "d@x.io", Reason: "OutcomeUnknown"}},
