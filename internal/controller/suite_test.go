@@ -229,9 +229,8 @@ func (w *world) start(o managerOptions) (stop func()) {
 	err = controller.Setup(mgr, controller.Options{
 		Workers: 2, ResyncPeriod: testResync, SendDeadline: testDeadline, ProviderPollInterval: 500 * time.Millisecond,
 		ProviderTimeout: time.Second, RetryBase: 300 * time.Millisecond, NewClient: providers.New, Registerer: registerer,
-		PerObjectConditions: o.perObjectConditions,
-		BaseURLs:            map[provider.Type]string{provider.Wix: o.wixURL, provider.WordPress: w.wpURL}, Hooks: o.hooks,
-		SecretReader: secrets, ClusterResourceNamespace: cmp.Or(o.clusterResourceNamespace, w.ns),
+		BaseURLs: map[provider.Type]string{provider.Wix: o.wixURL, provider.WordPress: w.wpURL}, Hooks: o.hooks,
+		SecretReader: secrets, ClusterResourceNamespace: cmp.Or(o.clusterResourceNamespace, w.ns), PerObjectConditions: o.perObjectConditions,
 	})
 	g.Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
