@@ -39,7 +39,7 @@ var (
 
 func newNudgeCommand(o *options, n nudge) *cobra.Command {
 	var timeout time.Duration
-	var noWait bool
+	var waitFor bool
 	cmd := &cobra.Command{
 		Use:     n.verb + " NAME",
 		Short:   n.short,
@@ -55,7 +55,7 @@ func newNudgeCommand(o *options, n nudge) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if obj.Spec.Suspend && !noWait {
+			if obj.Spec.Suspend && waitFor {
 				return fmt.Errorf("%s/%s is suspended (spec.suspend: true): the operator handles no request until it resumes; "+
 					"use --wait=false to leave the request for then", obj.Namespace, obj.Name)
 			}
@@ -64,7 +64,7 @@ func newNudgeCommand(o *options, n nudge) *cobra.Command {
 				return err
 			}
 			_, _ = fmt.Fprintf(o.streams.ErrOut, "%s requested for %s/%s (%s=%s)\n", n.verb, obj.Namespace, obj.Name, n.annotation, token)
-			if noWait {
+			if !waitFor {
 				return nil
 			}
 			done, err := c.waitHandled(cmd.Context(), obj.Name, n, token, timeout)
@@ -80,8 +80,7 @@ func newNudgeCommand(o *options, n nudge) *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "How long to wait for the operator to handle the request.")
-	cmd.Flags().BoolVar(&noWait, "wait", true, "Wait until the operator has handled the request.")
-	cmd.Flags().Lookup("wait").NoOptDefVal = "true"
+	cmd.Flags().BoolVar(&waitFor, "wait", true, "Wait until the operator has handled the request (--wait=false only sets the annotation).")
 	return cmd
 }
 
