@@ -123,60 +123,72 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// lines writes formatted lines and keeps the first error, so a long report checks it once.
+type lines struct {
+	w   io.Writer
+	err error
+}
+
+func (l *lines) printf(format string, a ...any) {
+	if l.err == nil {
+		_, l.err = fmt.Fprintf(l.w, format, a...)
+	}
+}
+
 func (o *options) printExplanation(ex explanation) error {
-	w := o.streams.Out
-	fmt.Fprintf(w, "SiteInvitation %s/%s (%s, site %s)\n", ex.Namespace, ex.Name, ex.Provider, ex.Site)
+	l := &lines{w: o.streams.Out}
+	l.printf("SiteInvitation %s/%s (%s, site %s)\n", ex.Namespace, ex.Name, ex.Provider, ex.Site)
 	var counts []string
 	for _, s := range ledger.AllStandings {
 		if n := ex.States[string(s)]; n > 0 {
 			counts = append(counts, fmt.Sprintf("%d %s", n, s))
 		}
 	}
-	fmt.Fprintf(w, "People: %s\n", strings.Join(counts, ", "))
+	l.printf("People: %s\n", strings.Join(counts, ", "))
 	if ex.Suspended {
-		fmt.Fprintln(w, "Suspended: spec.suspend is true; the operator makes no provider call (kubectl invitations plan shows what it would do)")
+		l.printf("Suspended: spec.suspend is true; the operator makes no provider call (kubectl invitations plan shows what it would do)\n")
 	}
 	if ex.Observed != ex.Generation {
-		fmt.Fprintf(w, "Generation %d is not fully processed yet (observedGeneration %d)\n", ex.Generation, ex.Observed)
+		l.printf("Generation %d is not fully processed yet (observedGeneration %d)\n", ex.Generation, ex.Observed)
 	}
-	fmt.Fprintln(w, "\nConditions:")
+	l.printf("\nConditions:\n")
 	if len(ex.Conditions) == 0 {
-		fmt.Fprintln(w, "  none yet: the operator has not written this object (is it running, and does its shard select it?)")
+		l.printf("  none yet: the operator has not written this object (is it running, and does its shard select it?)\n")
 	}
 	explained := map[string]bool{}
 	for _, c := range ex.Conditions {
-		fmt.Fprintf(w, "  %s=%s  %s  (%s)\n", c.Type, c.Status, c.Reason, o.age(c.LastTransitionTime))
+		l.printf("  %s=%s  %s  (%s)\n", c.Type, c.Status, c.Reason, o.age(c.LastTransitionTime))
 		if c.Message != "" {
-			fmt.Fprintf(w, "    %s\n", c.Message)
+			l.printf("    %s\n", c.Message)
 		}
 		if !explained[c.Reason] {
 			explained[c.Reason] = true
-			o.printAdvice(w, c.advice, c.Reason)
+			l.advice(c.advice, c.Reason)
 		}
 	}
 	if len(ex.Failures) > 0 {
-		fmt.Fprintln(w, "\nNot invited:")
+		l.printf("\nNot invited:\n")
 	}
 	for _, f := range ex.Failures {
-		fmt.Fprintf(w, "  %s (%d): %s\n", f.Reason, len(f.Emails), strings.Join(f.Emails, ", "))
+		l.printf("  %s (%d): %s\n", f.Reason, len(f.Emails), strings.Join(f.Emails, ", "))
 		for _, m := range f.Messages {
-			fmt.Fprintf(w, "    provider said: %s\n", m)
+			l.printf("    provider said: %s\n", m)
 		}
-		o.printAdvice(w, f.advice, f.Reason)
+		l.advice(f.advice, f.Reason)
 	}
-	return nil
+	return l.err
 }
 
-func (o *options) printAdvice(w io.Writer, a advice, reason string) {
+func (l *lines) advice(a advice, reason string) {
 	if a.Unknown {
-		fmt.Fprintf(w, "    (this plugin has no text for %s; a newer operator? see docs/troubleshooting.md)\n", reason)
+		l.printf("    (this plugin has no text for %s; a newer operator? see docs/troubleshooting.md)\n", reason)
 		return
 	}
-	fmt.Fprintf(w, "    What it means: %s\n", a.Meaning)
+	l.printf("    What it means: %s\n", a.Meaning)
 	if a.Retried != "" {
-		fmt.Fprintf(w, "    Retried automatically: %s\n", a.Retried)
+		l.printf("    Retried automatically: %s\n", a.Retried)
 	}
 	if a.Action != "" {
-		fmt.Fprintf(w, "    What to do: %s\n", a.Action)
+		l.printf("    What to do: %s\n", a.Action)
 	}
 }

@@ -37,7 +37,7 @@ func newFleet(t *testing.T) fleet {
 		Conditions: ready(invv1.ReasonSucceeded, "2 of 2 invited, 1 accepted"),
 	})
 	siteInvitation(t, f.other, "docs", []string{"mary@example.com"}, invv1.SiteInvitationStatus{
-		Sent: []invv1.SentInvitation{sent("ada@example.com", invv1.InvitationPending)},
+		Sent:   []invv1.SentInvitation{sent("ada@example.com", invv1.InvitationPending)},
 		Failed: []invv1.FailedInvitation{failed("mary@example.com", invv1.FailureRateLimited, "429 rate limited", true)},
 		Conditions: []metav1.Condition{{Type: invv1.ConditionReady, Status: metav1.ConditionFalse, Reason: invv1.ReasonRetrying, Message: "retrying"},
 			{Type: invv1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: invv1.ReasonRetrying, Message: "retrying"}},
@@ -47,8 +47,9 @@ func newFleet(t *testing.T) fleet {
 
 // rows returns the table's lines split into fields, the heading first.
 func rows(out string) [][]string {
-	var rs [][]string
-	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+	ls := strings.Split(strings.TrimSpace(out), "\n")
+	rs := make([][]string, 0, len(ls))
+	for _, l := range ls {
 		rs = append(rs, strings.Fields(l))
 	}
 	return rs

@@ -18,17 +18,17 @@ import (
 var (
 	peopleDesc = prometheus.NewDesc("invitation_operator_people",
 		"Desired emails by where they stand: Pending, Accepted, Expired, Revoked (status.sent), Failed, InFlight, Queued.",
-		[]string{"namespace", "provider", "state"}, nil)
+		[]string{labelNamespace, labelProvider, "state"}, nil)
 	failedPeopleDesc = prometheus.NewDesc("invitation_operator_failed_people",
 		"Desired emails in status.failed, by reason (OutcomeUnknown waits for a human).",
-		[]string{"namespace", "provider", "reason"}, nil)
+		[]string{labelNamespace, labelProvider, labelReason}, nil)
 	byConditionDesc = prometheus.NewDesc("invitation_operator_siteinvitations_by_condition",
 		"SiteInvitations by condition type, status and reason; filter on type (each object counts once per condition it has). "+
 			"An object without conditions counts as Ready=Unknown.",
-		[]string{"namespace", "provider", "type", "status", "reason"}, nil)
+		[]string{labelNamespace, labelProvider, "type", "status", labelReason}, nil)
 	conditionDesc = prometheus.NewDesc("invitation_operator_siteinvitation_condition",
 		"1 for each condition of each SiteInvitation (opt-in: --metrics-per-object-conditions; one series per object and condition).",
-		[]string{"namespace", "name", "type", "status", "reason"}, nil)
+		[]string{labelNamespace, "name", "type", "status", labelReason}, nil)
 )
 
 // FleetCollector reports the fleet gauges from the manager's informer cache at scrape time. Reading

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -218,7 +219,7 @@ func TestAlertsAndDashboardUseOnlyExportedMetrics(t *testing.T) {
 				selectors++
 				name := vs.Name
 				for _, m := range vs.LabelMatchers {
-					if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+					if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual {
 						name = m.Value
 					}
 				}
@@ -228,7 +229,7 @@ func TestAlertsAndDashboardUseOnlyExportedMetrics(t *testing.T) {
 					return nil
 				}
 				for _, m := range vs.LabelMatchers {
-					if m.Name != labels.MetricName && m.Name != "le" && !slices.Contains(exported[metric], m.Name) {
+					if m.Name != model.MetricNameLabel && m.Name != "le" && !slices.Contains(exported[metric], m.Name) {
 						t.Errorf("%s matches label %q, which %s does not have (it has %v)", e.where, m.Name, metric, exported[metric])
 					}
 				}
