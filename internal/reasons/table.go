@@ -88,7 +88,9 @@ var failedReasons = []Entry{
 		Meaning: "Ghost stored the invite but its mail step failed; nobody has a link yet, and the next send replaces the invite and emails it once"},
 	{Reasons: []string{"NotAllowed"}, Retried: "as soon as the provider's policy allows it",
 		Meaning: "outside `policy.allowedEmailDomains`; the message names the rule and the provider"},
-	{Reasons: []string{"OutcomeUnknown"}, Retried: "only on a retry request", Meaning: "see above"},
+	{Reasons: []string{"OutcomeUnknown"}, Retried: "only on a retry request",
+		Meaning: "the send got no usable answer and the provider cannot be asked (Wix): the person may or may not have an invite; " +
+			"ask them, then set the retry annotation to send on purpose"},
 }
 
 var providerConditions = []Entry{
