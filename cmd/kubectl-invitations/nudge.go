@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -105,8 +106,11 @@ func (c *cluster) waitHandled(ctx context.Context, name string, n nudge, token s
 	echoed := false
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		obj, err := c.get(ctx, name)
-		if err != nil {
-			return false, err
+		switch {
+		case apierrors.IsNotFound(err):
+			return false, err // deleted meanwhile: nothing will handle the request
+		case err != nil:
+			return false, nil // a passing API error, or the deadline reached mid-request: poll on, or report the timeout
 		}
 		last = obj
 		echoed = n.handled(&obj.Status) == token
