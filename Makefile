@@ -53,10 +53,13 @@ manifests: controller-gen ## Generate CRDs and RBAC from the kubebuilder markers
 	cp config/crd/bases/*.yaml charts/invitation-operator/files/crds/
 	cp config/rbac/role.yaml charts/invitation-operator/files/role.yaml
 	cp config/rbac/aggregate_roles.yaml charts/invitation-operator/files/aggregate_roles.yaml
+	cp config/prometheus-rules/prometheusrule.yaml charts/invitation-operator/files/prometheusrule.yaml
+	cp config/grafana/dashboard.json charts/invitation-operator/files/dashboard.json
 
 .PHONY: generate
-generate: controller-gen ## Generate DeepCopy methods from the kubebuilder markers.
+generate: controller-gen ## Generate DeepCopy methods from the kubebuilder markers, and docs/troubleshooting.md's tables from internal/reasons.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+	go run ./hack/gendocs docs/troubleshooting.md
 
 .PHONY: fmt
 fmt: ## Run go fmt.
@@ -83,6 +86,15 @@ controlplane: ## Build kube-apiserver and etcd from pinned Go modules into bin/k
 test: manifests generate fmt vet controlplane helm runc ## Run all tests (race detector on) against a real API server.
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$(HELM)" go test $(GO_TEST_FLAGS) $(GO_TEST_PKGS)
 	cd hack/image && go test -count=1 ./...
+
+# Chromium comes from the Debian packages (no browser build can be downloaded here); installed once.
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: test-browser
+test-browser: controlplane ## Click the sandbox page in headless Chromium (installs Debian's chromium when missing) and check the SiteInvitation follows.
+	@command -v chromium >/dev/null 2>&1 || { echo "Installing chromium from the Debian packages (once)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" CHROMIUM="$$(command -v chromium)" go test -count=1 -v -timeout 10m ./test/browser
 
 .PHONY: verify
 verify: manifests generate ## Fail if generated code, manifests or go.mod are stale.
@@ -198,6 +210,10 @@ bench: controlplane ## Scale run: 100, 1000 and 3000 SiteInvitations x 20 emails
 .PHONY: chaos
 chaos: controlplane ## Chaos run: faults, SIGKILLed managers, a killed leader; fails on any duplicate or lost invite.
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go run ./test/chaos -logs bin/chaos $(CHAOS_FLAGS)
+
+.PHONY: bench-metrics
+bench-metrics: ## Cost of the fleet gauges and the opt-in per-object condition gauge at 10,000 SiteInvitations (in memory, no API server).
+	go run ./test/bench/metricscost -objects $${BENCH_METRICS_OBJECTS:-10000}
 
 # A short chaos run for CI: a few kills and a fixed budget of minutes per phase.
 CHAOS_SHORT_FLAGS ?= -objects 40 -emails 5 -kills 3 -leader-kills 1 -timeout 4m

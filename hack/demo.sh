@@ -114,9 +114,10 @@ echo
 kubectl get siteinvitation blog-authors -n demo -o jsonpath='{range .status.sent[*]}{.email}{"\t"}{.state}{"\t"}{.inviteID}{"\n"}{end}'
 echo
 cat <<EOF
-Sandbox page (every invite the fake providers received): http://$SANDBOX_PAGE/
+Sandbox page (every invite the fakes received; buttons accept, expire or revoke each): http://$SANDBOX_PAGE/
 Point kubectl at the demo cluster:  export KUBECONFIG=$KUBECONFIG
 Logs: $demo/manager.log, $demo/sandbox.log, $demo/localcluster.log
+Where everyone stands: go run ./cmd/kubectl-invitations status -A   (then: who ada@example.com, explain -n demo blog-authors)
 Try: kubectl -n demo patch siteinvitation blog-authors --type merge -p '{"spec":{"emails":["ada@example.com","alan@example.com"]}}'
 EOF
 

@@ -60,6 +60,7 @@ type options struct {
 	leaderElectID   string
 	clusterResNS    string
 	allowedCIDRs    []netip.Prefix
+	perObjectConds  bool
 	zap             zap.Options
 }
 
@@ -70,6 +71,9 @@ func parseFlags(args []string) (*options, error) {
 		"Address of the metrics endpoint, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
 	fs.BoolVar(&o.secureMetrics, "metrics-secure", true,
 		"Serve metrics over HTTPS with Kubernetes authentication and authorization.")
+	fs.BoolVar(&o.perObjectConds, "metrics-per-object-conditions", false,
+		"Export invitation_operator_siteinvitation_condition: one series per SiteInvitation and condition (about 1.1 series per "+
+			"object; cost in docs/metrics.md). The fleet gauges by namespace and provider are always on.")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0",
 		"Address of the Go profiler (/debug/pprof/), e.g. 127.0.0.1:6060; 0 disables it. Never expose it outside the Pod.")
@@ -227,6 +231,7 @@ func run(args []string) error {
 		ProviderTimeout: o.providerTimeout, RetryBase: o.retryBase, NewClient: providers.New, Registerer: ctrlmetrics.Registry,
 		BaseURLs:                 map[provider.Type]string{provider.Wix: o.wixBaseURL, provider.WordPress: o.wpBaseURL, provider.Ghost: o.ghostBaseURL},
 		ClusterResourceNamespace: o.clusterResNS, Network: provider.Network{AllowedCIDRs: o.allowedCIDRs},
+		PerObjectConditions: o.perObjectConds,
 	}); err != nil {
 		return err
 	}

@@ -80,8 +80,14 @@ func TestFlags(t *testing.T) {
 		check   func(*options) string
 	}{
 		{name: "defaults", check: func(o *options) string {
-			if o.leaderElectID != controller.DefaultLeaderElectionID || o.clusterResNS != "ops" {
-				return fmt.Sprintf("lease %s, namespace %s", o.leaderElectID, o.clusterResNS)
+			if o.leaderElectID != controller.DefaultLeaderElectionID || o.clusterResNS != "ops" || o.perObjectConds {
+				return fmt.Sprintf("lease %s, namespace %s, per-object conditions %v", o.leaderElectID, o.clusterResNS, o.perObjectConds)
+			}
+			return ""
+		}},
+		{name: "per-object condition gauge", args: []string{"--metrics-per-object-conditions"}, check: func(o *options) string {
+			if !o.perObjectConds {
+				return "the per-object condition gauge stayed off"
 			}
 			return ""
 		}},

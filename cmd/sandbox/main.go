@@ -1,5 +1,5 @@
 // Command sandbox serves fake Wix, WordPress.com and Ghost APIs on loopback ports, seeded from a small YAML file,
-// with a page that lists every invite they received. `make demo` runs it; so can you:
+// with a page that lists every invite they received and lets you accept, expire or revoke each one. `make demo` runs it; so can you:
 //
 //	go run ./cmd/sandbox --fault-rate 0.1
 package main
@@ -64,13 +64,8 @@ func run(args []string) error {
 				Seed: *seed + uint64(i)})
 		}
 	}
-	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		sandbox.RenderPage(w, wix.Snapshot(), wp.Snapshot(), gh.Snapshot())
-	})
+	// The page lists every fake's invites, with buttons to accept, expire or revoke each one.
+	page := sandbox.NewPage(wix, wp, gh)
 
 	servers := map[string]http.Handler{*wixAddr: wix, *wpAddr: wp, *ghostAddr: gh, *pageAddr: page}
 	listeners := map[string]net.Listener{}

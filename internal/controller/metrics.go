@@ -9,6 +9,13 @@ import (
 	"github.com/siteops/invitation-operator/internal/provider"
 )
 
+// Label names shared by the counters and the fleet gauges.
+const (
+	labelProvider  = "provider"
+	labelNamespace = "namespace"
+	labelReason    = "reason"
+)
+
 // Metrics are the operator's own series. Labels are bounded: provider type, namespace, operation, HTTP
 // code, failure reason — never an email or an object name.
 type Metrics struct {
@@ -27,12 +34,11 @@ type Metrics struct {
 // manager; a fresh registry in tests).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	const ns = "invitation_operator"
-	const labelProvider, labelNamespace = "provider", "namespace"
 	m := &Metrics{
 		InvitesSent: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "invites_sent_total",
 			Help: "Invites the provider accepted."}, []string{labelProvider, labelNamespace}),
 		Failures: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "invite_failures_total",
-			Help: "Emails a send did not invite, by reason."}, []string{labelProvider, labelNamespace, "reason"}),
+			Help: "Emails a send did not invite, by reason."}, []string{labelProvider, labelNamespace, labelReason}),
 		UnknownOutcomes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "unknown_outcomes_total",
 			Help: "Emails whose send got no usable answer (settled later, or recorded as OutcomeUnknown)."}, []string{labelProvider, labelNamespace}),
 		Revoked: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "invites_revoked_total",

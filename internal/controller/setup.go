@@ -34,8 +34,11 @@ type Options struct {
 	// Network says where provider clients may connect (allowed private ranges).
 	Network    provider.Network
 	Registerer prometheus.Registerer
-	Clock      clock.Clock
-	Hooks      Hooks
+	// PerObjectConditions adds the opt-in gauge of every SiteInvitation's conditions
+	// (invitation_operator_siteinvitation_condition), one series per object and condition.
+	PerObjectConditions bool
+	Clock               clock.Clock
+	Hooks               Hooks
 }
 
 // Setup builds the three controllers around one shared Providers and registers them with mgr.
@@ -44,6 +47,10 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		o.Clock = clock.RealClock{}
 	}
 	metrics := NewMetrics(o.Registerer)
+	if err := o.Registerer.Register(&FleetCollector{Reader: mgr.GetCache(), Elected: mgr.Elected(),
+		PerObjectConditions: o.PerObjectConditions}); err != nil {
+		return fmt.Errorf("registering the fleet gauges: %w", err)
+	}
 	if o.SecretReader == nil {
 		o.SecretReader = mgr.GetAPIReader()
 	}

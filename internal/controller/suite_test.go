@@ -175,6 +175,10 @@ type managerOptions struct {
 	hooks controller.Hooks
 	// registry receives the controller's metrics; nil means a fresh one.
 	registry *prometheus.Registry
+	// registerer, when set, receives them instead of registry (to see what is registered).
+	registerer prometheus.Registerer
+	// perObjectConditions switches on the per-object condition gauge.
+	perObjectConditions bool
 	// wixURL overrides the sandbox (an unreachable provider).
 	wixURL string
 	// secretReader, when set, wraps the manager's Secret reader (to count reads).
@@ -196,6 +200,10 @@ func (w *world) start(o managerOptions) (stop func()) {
 	g := NewWithT(w.t)
 	if o.registry == nil {
 		o.registry = prometheus.NewRegistry()
+	}
+	var registerer prometheus.Registerer = o.registry
+	if o.registerer != nil {
+		registerer = o.registerer
 	}
 	if o.wixURL == "" {
 		o.wixURL = w.wixURL
@@ -227,9 +235,9 @@ func (w *world) start(o managerOptions) (stop func()) {
 	}
 	err = controller.Setup(mgr, controller.Options{
 		Workers: 2, ResyncPeriod: cmp.Or(o.resync, testResync), SendDeadline: testDeadline, ProviderPollInterval: 500 * time.Millisecond,
-		ProviderTimeout: time.Second, RetryBase: 300 * time.Millisecond, NewClient: providers.New, Registerer: o.registry,
+		ProviderTimeout: time.Second, RetryBase: 300 * time.Millisecond, NewClient: providers.New, Registerer: registerer,
 		BaseURLs: map[provider.Type]string{provider.Wix: o.wixURL, provider.WordPress: w.wpURL}, Hooks: o.hooks,
-		SecretReader: secrets, ClusterResourceNamespace: cmp.Or(o.clusterResourceNamespace, w.ns),
+		SecretReader: secrets, ClusterResourceNamespace: cmp.Or(o.clusterResourceNamespace, w.ns), PerObjectConditions: o.perObjectConditions,
 	})
 	g.Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())

@@ -149,6 +149,19 @@ func (g *Ghost) Expire(site, email string) error {
 	return nil
 }
 
+// Revoke is a staff user deleting the person's invite in Ghost admin, as DELETE /invites/{id}/ does:
+// the invite is gone from the listing and its token stops working; nobody is emailed.
+func (g *Ghost) Revoke(site, email string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	inv := g.current(site, email)
+	if inv == nil {
+		return fmt.Errorf("no invite for %s on %s", email, site)
+	}
+	inv.State = StateRevoked
+	return nil
+}
+
 // current is the site's one live invite for email (Ghost keeps at most one). Caller holds mu.
 func (g *Ghost) current(siteID, email string) *Invite {
 	for i := len(g.invites) - 1; i >= 0; i-- {

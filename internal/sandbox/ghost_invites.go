@@ -340,6 +340,7 @@ func (g *Ghost) acceptLocked(inv *Invite, email string) error {
 	return nil
 }
 
-// accept and expire serve the sandbox routes (/_sandbox/accept, /_sandbox/expire).
+// accept, expire and revoke serve the sandbox routes (/_sandbox/accept, /_sandbox/expire, /_sandbox/revoke).
 func (g *Ghost) sandboxAccept(site, email string) error { return g.Accept(site, email) }
 func (g *Ghost) sandboxExpire(site, email string) error { return g.Expire(site, email) }
+func (g *Ghost) sandboxRevoke(site, email string) error { return g.Revoke(site, email) }

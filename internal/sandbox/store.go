@@ -292,6 +292,30 @@ func (s *store) Expire(siteID, email string) error {
 	return nil
 }
 
+// Revoke is the site owner withdrawing the person's invite in the provider's own dashboard: every
+// pending or expired invite of email on site is revoked, and reads so through the provider's API (Wix
+// "Deleted", gone from WordPress.com's and Ghost's listings). Nobody is emailed, so the delivery ledger
+// does not change.
+func (s *store) Revoke(siteID, email string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	site := s.site(siteID)
+	if site == nil {
+		return fmt.Errorf("unknown site %q", siteID)
+	}
+	n := 0
+	for _, inv := range s.invites {
+		if inv.Site == site.ID && inv.Email == email && (inv.State == StatePending || inv.State == StateExpired) {
+			inv.State = StateRevoked
+			n++
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("no pending or expired invite for %s on %s", email, siteID)
+	}
+	return nil
+}
+
 // Snapshot is a copy of a fake's state, for the JSON endpoint, the page and tests.
 type Snapshot struct {
 	Provider string         `json:"provider"`

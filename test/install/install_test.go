@@ -242,7 +242,8 @@ func TestKustomizeDefaultIsRestrictedAndLeastPrivilege(t *testing.T) {
 
 func TestKustomizeComponentsRender(t *testing.T) {
 	t.Parallel()
-	for component, kind := range map[string]string{"prometheus": "ServiceMonitor", "network-policy": "NetworkPolicy"} {
+	for component, kind := range map[string]string{"prometheus": "ServiceMonitor", "network-policy": "NetworkPolicy",
+		"prometheus-rules": "PrometheusRule", "grafana": "ConfigMap"} {
 		// Enable the component the way the docs say: uncomment it in config/default. The copy lives beside
 		// config/default so its relative paths still resolve.
 		dir, err := os.MkdirTemp(filepath.Join(root(t), "config"), ".test-default-")
@@ -279,13 +280,18 @@ func TestHelmChartLintsAndRendersEachValuesFile(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(root(t), "charts", "invitation-operator", "ci", "*.yaml"))
 	cases := map[string]func(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment){
 		"": func(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment) {
-			if *d.Spec.Replicas != 1 || len(find(objs, "ServiceMonitor"))+len(find(objs, "NetworkPolicy"))+len(find(objs, "PodDisruptionBudget")) != 0 {
-				t.Error("defaults: one replica, no ServiceMonitor, NetworkPolicy or PodDisruptionBudget")
+			if *d.Spec.Replicas != 1 || len(find(objs, "ServiceMonitor"))+len(find(objs, "NetworkPolicy"))+len(find(objs, "PodDisruptionBudget"))+
+				len(find(objs, "PrometheusRule"))+len(find(objs, "ConfigMap")) != 0 {
+				t.Error("defaults: one replica, no ServiceMonitor, NetworkPolicy, PodDisruptionBudget, PrometheusRule or dashboard")
 			}
 			if len(d.Spec.Template.Spec.Volumes) != 0 {
 				t.Error("defaults: no volumes")
 			}
+			if strings.Contains(strings.Join(d.Spec.Template.Spec.Containers[0].Args, " "), "--metrics-per-object-conditions") {
+				t.Error("defaults: the per-object condition gauge is opt-in")
+			}
 		},
+		"observability-values.yaml": checkObservability,
 		"ha-values.yaml": func(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment) {
 			if *d.Spec.Replicas != 2 || len(find(objs, "ServiceMonitor")) != 1 || len(find(objs, "NetworkPolicy")) != 1 || len(find(objs, "Role")) != 1 {
 				t.Error("ha: two replicas, leader election Role, ServiceMonitor and NetworkPolicy")
@@ -339,6 +345,53 @@ func TestHelmChartLintsAndRendersEachValuesFile(t *testing.T) {
 		}
 		check(t, objs, d)
 	}
+}
+
+// checkObservability: the chart's alerts and dashboard are the kustomize components' own, the
+// ServiceMonitor keeps the metrics' namespace label, and the per-object gauge is switched on.
+func checkObservability(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment) {
+	t.Helper()
+	if !strings.Contains(strings.Join(d.Spec.Template.Spec.Containers[0].Args, " "), "--metrics-per-object-conditions") {
+		t.Error("observability: metrics.perObjectConditions does not reach the manager")
+	}
+	rules := find(objs, "PrometheusRule")
+	if len(rules) != 1 || rules[0].GetLabels()["release"] != "kube-prometheus-stack" {
+		t.Fatalf("observability: want one PrometheusRule with the extra label, got %d", len(rules))
+	}
+	kustomized := docs(t, readFile(t, "config/prometheus-rules/prometheusrule.yaml"))[0]
+	if !equality(rules[0].Object["spec"], kustomized.Object["spec"]) {
+		t.Error("observability: the chart's alerts differ from config/prometheus-rules (run make manifests)")
+	}
+	cms := find(objs, "ConfigMap")
+	if len(cms) != 1 || cms[0].GetLabels()["grafana_dashboard"] != "1" || cms[0].GetNamespace() != "monitoring" {
+		t.Fatalf("observability: want one dashboard ConfigMap labelled for the sidecar in monitoring, got %v", cms)
+	}
+	data, _, _ := unstructured.NestedString(cms[0].Object, "data", "invitation-operator.json")
+	if strings.TrimSpace(data) != strings.TrimSpace(string(readFile(t, "config/grafana/dashboard.json"))) {
+		t.Error("observability: the chart's dashboard differs from config/grafana/dashboard.json (run make manifests)")
+	}
+	for _, sm := range find(objs, "ServiceMonitor") {
+		eps, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+		if len(eps) == 0 || eps[0].(map[string]any)["honorLabels"] != true {
+			t.Error("observability: the ServiceMonitor must honor the metrics' namespace label")
+		}
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root(t), path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// equality compares two decoded YAML values.
+func equality(a, b any) bool {
+	ja, errA := yaml.Marshal(a)
+	jb, errB := yaml.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
 // TestHelmAndKustomizeGrantTheSameRules: the chart and config/default give the manager the same
