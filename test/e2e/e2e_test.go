@@ -71,6 +71,8 @@ func TestSamplesReachReadyAsTheServiceAccount(t *testing.T) {
 	defer wix.Close()
 	wp := httptest.NewServer(sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens}))
 	defer wp.Close()
+	ghost := httptest.NewServer(sandbox.NewGhost(sandbox.GhostOptions{Sites: cfg.Ghost.Sites}))
+	defer ghost.Close()
 
 	bin := filepath.Join(dir, "manager-bin")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/manager")
@@ -85,7 +87,7 @@ func TestSamplesReachReadyAsTheServiceAccount(t *testing.T) {
 		"--leader-elect", "--leader-election-namespace", "invitation-system",
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", testenv.FreePort()),
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", testenv.FreePort()), "--metrics-secure",
-		"--wix-base-url", wix.URL, "--wordpress-base-url", wp.URL,
+		"--wix-base-url", wix.URL, "--wordpress-base-url", wp.URL, "--ghost-base-url", ghost.URL,
 		"--provider-poll-interval=1s", "--resync-period=30s", "--zap-encoder=console")
 	mgr.Stdout, mgr.Stderr = &logs, &logs
 	if err := mgr.Start(); err != nil {
@@ -100,18 +102,21 @@ func TestSamplesReachReadyAsTheServiceAccount(t *testing.T) {
 	}()
 
 	c.kubectl("create", "namespace", "demo")
-	c.kubectl("label", "namespace", "demo", "invitations.siteops.dev/wix=allowed")
+	c.kubectl("label", "namespace", "demo", "invitations.siteops.dev/wix=allowed", "invitations.siteops.dev/ghost=allowed")
 	c.kubectl("-n", "invitation-system", "create", "secret", "generic", "wix-api-key", "--from-literal=apiKey="+cfg.Wix.APIKeys[0].Secret)
+	c.kubectl("-n", "invitation-system", "create", "secret", "generic", "ghost-admin-key", "--from-literal=key="+cfg.Ghost.Sites[0].StaffKeys[0])
 	c.kubectl("-n", "demo", "create", "secret", "generic", "wpcom-token", "--from-literal=token="+cfg.WordPress.Tokens[0].Secret)
 	c.kubectl("apply", "-n", "demo", "-k", "config/samples")
 
-	for _, target := range []string{"siteinvitation/blog-authors", "siteinvitation/shop-editors", "invitationprovider/wpcom"} {
+	for _, target := range []string{"siteinvitation/blog-authors", "siteinvitation/shop-editors", "siteinvitation/blog-writers", "invitationprovider/wpcom"} {
 		if out, err := c.try("wait", "-n", "demo", "--for=condition=Ready", "--timeout=90s", target); err != nil {
 			t.Fatalf("%s did not become Ready: %v\n%s\n%s", target, err, out, c.kubectl("get", "invitations", "-A", "-o", "wide"))
 		}
 	}
-	if out, err := c.try("wait", "--for=condition=Ready", "--timeout=30s", "clusterinvitationprovider/wix"); err != nil {
-		t.Fatalf("the ClusterInvitationProvider did not become Ready: %v\n%s", err, out)
+	for _, cip := range []string{"clusterinvitationprovider/wix", "clusterinvitationprovider/ghost"} {
+		if out, err := c.try("wait", "--for=condition=Ready", "--timeout=30s", cip); err != nil {
+			t.Fatalf("%s did not become Ready: %v\n%s", cip, err, out)
+		}
 	}
 	// Leader election worked under the manager's own RBAC, and its events were recorded.
 	if out := c.kubectl("get", "lease", "-n", "invitation-system", "-o", "name"); !strings.Contains(out, "invitation-operator") {
@@ -121,7 +126,7 @@ func TestSamplesReachReadyAsTheServiceAccount(t *testing.T) {
 		t.Errorf("no InvitesSent event: %s", out)
 	}
 	got := c.kubectl("get", "siteinvitation", "-n", "demo", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.summary.sent}/{.status.summary.desired} {end}")
-	if strings.TrimSpace(got) != "blog-authors=2/2 shop-editors=2/2" {
+	if strings.TrimSpace(got) != "blog-authors=2/2 blog-writers=2/2 shop-editors=2/2" {
 		t.Errorf("summaries: %s", got)
 	}
 }
