@@ -60,6 +60,7 @@ type options struct {
 	leaderElectID   string
 	clusterResNS    string
 	allowedCIDRs    []netip.Prefix
+	readShare       float64
 	perObjectConds  bool
 	zap             zap.Options
 }
@@ -102,6 +103,9 @@ func parseFlags(args []string) (*options, error) {
 			"a name derived from the selector, so that shards in one namespace each elect their own leader.")
 	fs.StringVar(&o.clusterResNS, "cluster-resource-namespace", defaultClusterResourceNamespace(),
 		"The only namespace ClusterInvitationProvider Secrets may live in. Default: the namespace the operator runs in.")
+	fs.Float64Var(&o.readShare, "background-read-share", provider.DefaultReadShare,
+		"Share (0 to 1] of each provider's rate limit that routine looks at pending invites and credential checks may use; "+
+			"sends always come first.")
 	fs.Func("allowed-provider-cidrs", "Comma-separated private ranges provider clients may connect to (on-premises providers, a "+
 		"proxy, test networks), e.g. 10.20.0.0/16. Link-local and cloud-metadata addresses are always refused.", func(v string) error {
 		cidrs, err := provider.ParseCIDRs(v)
@@ -125,6 +129,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if o.workers < 1 {
 		return nil, fmt.Errorf("--concurrency must be at least 1")
+	}
+	if o.readShare <= 0 || o.readShare > 1 {
+		return nil, fmt.Errorf("--background-read-share must be above 0 and at most 1, got %v", o.readShare)
 	}
 	for flagName, v := range map[string]string{"wix-base-url": o.wixBaseURL, "wordpress-base-url": o.wpBaseURL, "ghost-base-url": o.ghostBaseURL} {
 		if v == "" {
@@ -196,9 +203,9 @@ func run(args []string) error {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	// managedFields are never read by the operator; not caching them keeps every cached object smaller
-	// (docs/benchmarks.md has the figures).
-	cacheOpts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	// managedFields and kubectl's last-applied annotation are never read by the operator; not caching them
+	// keeps every cached object smaller (docs/benchmarks.md has the figures).
+	cacheOpts := cache.Options{DefaultTransform: controller.TrimForCache}
 	if o.shardSelector != "" {
 		sel, err := labels.Parse(o.shardSelector)
 		if err != nil {
@@ -230,7 +237,7 @@ func run(args []string) error {
 		Workers: o.workers, ResyncPeriod: o.resync, SendDeadline: o.sendDeadline, ProviderPollInterval: o.providerPoll,
 		ProviderTimeout: o.providerTimeout, RetryBase: o.retryBase, NewClient: providers.New, Registerer: ctrlmetrics.Registry,
 		BaseURLs:                 map[provider.Type]string{provider.Wix: o.wixBaseURL, provider.WordPress: o.wpBaseURL, provider.Ghost: o.ghostBaseURL},
-		ClusterResourceNamespace: o.clusterResNS, Network: provider.Network{AllowedCIDRs: o.allowedCIDRs},
+		ClusterResourceNamespace: o.clusterResNS, Network: provider.Network{AllowedCIDRs: o.allowedCIDRs}, ReadShare: o.readShare,
 		PerObjectConditions: o.perObjectConds,
 	}); err != nil {
 		return err

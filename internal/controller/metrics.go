@@ -24,6 +24,9 @@ type Metrics struct {
 	UnknownOutcomes  *prometheus.CounterVec
 	Revoked          *prometheus.CounterVec
 	Resent           *prometheus.CounterVec
+	// RefreshesDeferred counts looks at pending invites put off because sends were waiting or the
+	// provider's read share was spent.
+	RefreshesDeferred *prometheus.CounterVec
 	StatusWrites     *prometheus.CounterVec
 	ProviderRequests *prometheus.CounterVec
 	ProviderLatency  *prometheus.HistogramVec
@@ -45,6 +48,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Pending invites revoked (removalPolicy Revoke)."}, []string{labelProvider, labelNamespace}),
 		Resent: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "invites_resent_total",
 			Help: "Invites emailed again (spec.resendPolicy and the resend annotation)."}, []string{labelProvider, labelNamespace}),
+		RefreshesDeferred: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "refreshes_deferred_total",
+			Help: "Looks at pending invites put off because sends were waiting or the provider's read share was spent."}, []string{labelProvider}),
 		StatusWrites: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "status_writes_total",
 			Help: "SiteInvitation status writes."}, []string{labelNamespace}),
 		ProviderRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "provider_requests_total",
@@ -54,7 +59,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		LimiterWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "rate_limiter_wait_seconds",
 			Help: "Time requests waited for the provider's shared rate limiter.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{labelProvider}),
 	}
-	reg.MustRegister(m.InvitesSent, m.Failures, m.UnknownOutcomes, m.Revoked, m.Resent, m.StatusWrites, m.ProviderRequests, m.ProviderLatency, m.LimiterWait)
+	reg.MustRegister(m.InvitesSent, m.Failures, m.UnknownOutcomes, m.Revoked, m.Resent, m.RefreshesDeferred, m.StatusWrites, m.ProviderRequests, m.ProviderLatency, m.LimiterWait)
 	return m
 }
 

@@ -101,7 +101,7 @@ func (r *ProviderReconciler) check(ctx context.Context, v providerView, st *invv
 	}
 	prev := meta.FindStatusCondition(v.Status.Conditions, invv1.ConditionReady)
 	stillGood := prev != nil && prev.ObservedGeneration == v.Object.GetGeneration() &&
-		v.Status.SecretResourceVersion == h.SecretVersion && r.Clock.Now().Before(r.verified.next(v.Key, r.ResyncPeriod*8/10))
+		v.Status.SecretResourceVersion == h.SecretVersion && r.Clock.Now().Before(r.verified.last(v.Key).Add(r.ResyncPeriod*8/10))
 	switch {
 	case stillGood && prev.Status == metav1.ConditionTrue:
 		return conditionState{Ready: true, Reason: prev.Reason, Message: prev.Message}, r.resync()
@@ -109,7 +109,8 @@ func (r *ProviderReconciler) check(ctx context.Context, v providerView, st *invv
 		// The credential was verified this period; only the admission is wrong, and admission() says so.
 		return conditionState{Ready: true, Reason: invv1.ReasonVerified, Message: "the provider accepted the credential"}, r.resync()
 	}
-	err = h.Client.Verify(ctx)
+	// A routine check: a background read, within the provider's read share and behind any send.
+	err = h.Client.Verify(provider.Background(ctx))
 	var (
 		cred *provider.CredentialError
 		perm *provider.PermanentError

@@ -102,6 +102,9 @@ type Providers struct {
 	ClusterResourceNamespace string
 	// Network is where provider clients may connect (the manager's --allowed-provider-cidrs).
 	Network provider.Network
+	// ReadShare is the share of each provider's rate that background reads (refreshes, credential
+	// checks) may use (the manager's --background-read-share; 0: provider.DefaultReadShare).
+	ReadShare float64
 
 	wake     map[string]chan event.GenericEvent // per provider kind: reconcile this provider now
 	limiters *provider.Limiters
@@ -114,6 +117,7 @@ type providerEntry struct {
 	secretVersion string
 	ptype         provider.Type
 	client        provider.Client
+	quota         *provider.Quota
 	rejected      string    // non-empty: the provider rejected this secret version, with this message
 	notBefore     time.Time // no call before this (Retry-After)
 }
@@ -124,14 +128,16 @@ type Handle struct {
 	Type          provider.Type
 	Client        provider.Client
 	SecretVersion string
-	view          providerView
+	// Quota is the provider object's share of the provider's rate, shared by all its callers.
+	Quota *provider.Quota
+	view  providerView
 	p             *Providers
 }
 
 func (p *Providers) init() {
 	if p.entries == nil {
 		p.entries = map[string]*providerEntry{}
-		p.limiters = provider.NewLimiters()
+		p.limiters = provider.NewLimiters(p.ReadShare)
 		p.wake = map[string]chan event.GenericEvent{}
 	}
 }
@@ -206,7 +212,8 @@ func (p *Providers) Load(ctx context.Context, obj client.Object) (*Handle, error
 		if err != nil {
 			return nil, &configError{invv1.ReasonCredentialMalformed, err.Error()}
 		}
-		next := &providerEntry{generation: obj.GetGeneration(), secretVersion: secret.ResourceVersion, ptype: ptype, client: c}
+		next := &providerEntry{generation: obj.GetGeneration(), secretVersion: secret.ResourceVersion, ptype: ptype, client: c,
+			quota: p.quotaOf(v, ptype)}
 		if ok {
 			next.notBefore = e.notBefore
 			if e.secretVersion == secret.ResourceVersion {
@@ -220,21 +227,26 @@ func (p *Providers) Load(ctx context.Context, obj client.Object) (*Handle, error
 		p.entries[v.Key] = next
 		e = next
 	}
-	return &Handle{Key: v.Key, Type: ptype, Client: e.client, SecretVersion: e.secretVersion, view: v, p: p}, nil
+	return &Handle{Key: v.Key, Type: ptype, Client: e.client, SecretVersion: e.secretVersion, Quota: e.quota, view: v, p: p}, nil
 }
 
-func (p *Providers) build(v providerView, ptype provider.Type, credential string) (provider.Client, error) {
+// quotaOf is a provider object's quota, at its spec's rate limit or its type's default.
+func (p *Providers) quotaOf(v providerView, ptype provider.Type) *provider.Quota {
 	limit := defaultRateLimits[ptype]
 	if v.Spec.RateLimit != nil {
 		limit = *v.Spec.RateLimit
 	}
+	return p.limiters.Get(v.Key, int(limit.RequestsPerMinute), int(limit.Burst))
+}
+
+func (p *Providers) build(v providerView, ptype provider.Type, credential string) (provider.Client, error) {
 	base := v.BaseURL
 	if base == "" {
 		base = p.BaseURLs[ptype]
 	}
 	cfg := provider.Config{
 		Type: ptype, Credential: credential, BaseURL: base, BatchSize: int(v.Spec.BatchSize),
-		Limiter: p.limiters.Get(v.Key, int(limit.RequestsPerMinute), int(limit.Burst)), Timeout: p.Timeout, Observer: p.Observer,
+		Limiter: p.quotaOf(v, ptype), Timeout: p.Timeout, Observer: p.Observer,
 		Network: p.Network,
 	}
 	if v.Spec.Wix != nil {

@@ -11,6 +11,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
@@ -50,6 +51,10 @@ type SiteInvitationReconciler struct {
 	Hooks Hooks
 
 	refreshed refreshTimes
+	looks     siteLooks
+	lookSlots lookSlots
+	// siblings queues objects whose site was just looked at for them (a shared look).
+	siblings chan event.GenericEvent
 }
 
 // +kubebuilder:rbac:groups=invitations.siteops.dev,resources=siteinvitations,verbs=get;list;watch;update;patch

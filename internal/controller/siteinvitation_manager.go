@@ -13,6 +13,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 )
@@ -20,6 +21,10 @@ import (
 // ProviderIndex is the field index of SiteInvitations by the provider they use (providerKey), so that a
 // change to a provider re-queues exactly its SiteInvitations.
 const ProviderIndex = ".spec.providerRef"
+
+// SiteIndex is the field index of SiteInvitations by provider and site (siteKeyOf): the objects one look
+// at a site can serve.
+const SiteIndex = ".spec.providerRef+site"
 
 // SetupWithManager registers the SiteInvitation controller: its index, and watches on both provider
 // kinds (through the index) and on namespaces (a namespaceSelector may start or stop admitting one).
@@ -30,6 +35,15 @@ func (r *SiteInvitationReconciler) SetupWithManager(mgr ctrl.Manager, workers in
 	}); err != nil {
 		return err
 	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &invv1.SiteInvitation{}, SiteIndex, func(o client.Object) []string {
+		return []string{siteKeyOf(o.(*invv1.SiteInvitation))}
+	}); err != nil {
+		return err
+	}
+	if r.siblings == nil {
+		r.siblings = make(chan event.GenericEvent, 1024)
+	}
+	r.lookSlots.n = max(workers/2, 1)
 	byProvider := func(kind string) handler.MapFunc {
 		return func(ctx context.Context, o client.Object) []reconcile.Request {
 			return r.requestsFor(ctx, client.MatchingFields{ProviderIndex: providerKey(kind, o.GetNamespace(), o.GetName())})
@@ -44,6 +58,7 @@ func (r *SiteInvitationReconciler) SetupWithManager(mgr ctrl.Manager, workers in
 		Watches(&invv1.InvitationProvider{}, handler.EnqueueRequestsFromMapFunc(byProvider(invv1.InvitationProviderKind))).
 		Watches(&invv1.ClusterInvitationProvider{}, handler.EnqueueRequestsFromMapFunc(byProvider(invv1.ClusterInvitationProviderKind))).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(byNamespace), builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		WatchesRawSource(source.Channel(r.siblings, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Named("siteinvitation").
 		Complete(r)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/sandbox"
@@ -91,4 +92,47 @@ func TestExpiredInvitesAreSeen(t *testing.T) {
 	})
 	g.Consistently(inviteCalls(w.wp.Snapshot)).WithTimeout(testResync).Should(Equal(1), "an expired invite is not resent by itself")
 	exactlyOnce(g, w.wp.Snapshot(), wpSiteID, list)
+}
+
+// TestOneLookServesTheSite: six SiteInvitations of one WordPress.com site through one provider object
+// share each look at the site: over two resync periods the site is listed a few times, not once per
+// object per period; the objects of another provider object on the same site look for themselves (a look
+// never crosses credentials). Acceptances still reach every object.
+func TestOneLookServesTheSite(t *testing.T) {
+	w := startedWorld(t)
+	w.secret("wp-token-2", wpToken)
+	w.create(&invv1.InvitationProvider{ObjectMeta: metav1.ObjectMeta{Name: "wp2", Namespace: w.ns},
+		Spec: invv1.InvitationProviderSpec{ProviderSpec: invv1.ProviderSpec{WordPress: &invv1.WordPressProviderSpec{},
+			SecretRef: invv1.SecretKeyReference{Name: "wp-token-2", Key: "key"}, RateLimit: &invv1.RateLimit{RequestsPerMinute: 6000, Burst: 100}}}})
+	names := []string{"a", "b", "c", "d", "e", "f"}
+	for i, n := range names {
+		obj := w.invitation(n, invv1.ProviderWordPress, emails("share-"+n, 3)...)
+		if i == len(names)-1 {
+			obj.Spec.ProviderRef.Name = "wp2" // the same site through another provider object
+		}
+		w.create(obj)
+	}
+	keysKnown := func(g Gomega, o *invv1.SiteInvitation) {
+		ready(g, o)
+		for _, s := range o.Status.Sent {
+			g.Expect(s.InviteID).NotTo(BeEmpty())
+		}
+	}
+	for _, n := range names {
+		w.eventually(n, 30*time.Second, keysKnown)
+	}
+	g := NewWithT(t)
+	g.Expect(w.wp.Accept(wpSiteID, "share-a00@example.com")).To(Succeed())
+	g.Expect(w.wp.Accept(wpSiteID, "share-e01@example.com")).To(Succeed())
+	g.Expect(w.wp.Accept(wpSiteID, "share-f02@example.com")).To(Succeed())
+	for _, n := range []string{"a", "e", "f"} {
+		w.acceptedBy(n, 1)
+	}
+	// A look is due every 0.8 resync periods: over 2.5 periods about three per provider object, where one
+	// look per object would make eighteen (the bound leaves room for periods that straddle the window).
+	before := w.wp.Snapshot().Calls[sandbox.OpList]
+	window := 2*testResync + testResync/2
+	g.Consistently(func() int { return w.wp.Snapshot().Calls[sandbox.OpList] - before }).WithTimeout(window).
+		Should(BeNumerically("<=", 10), "each period one look for the five objects of wp, and one for wp's neighbour on wp2")
+	t.Logf("site listings over %v with six objects (five sharing one provider object): %d", window, w.wp.Snapshot().Calls[sandbox.OpList]-before)
 }

@@ -25,7 +25,7 @@ func (r *SiteInvitationReconciler) revoke(ctx context.Context, p *pass, spec *in
 				"%d pending invites have no invite ID and cannot be revoked: %s", len(plan.NeedKeys), maskList(plan.NeedKeys))
 			ledger.Drop(p.st, plan.NeedKeys)
 		} else {
-			if res := r.observeInto(ctx, p, plan.NeedKeys, plan.NeedKeys); res.halt {
+			if res := r.observeInto(ctx, p, plan.NeedKeys, plan.NeedKeys, false); res.halt {
 				return res, nil
 			}
 			plan = ledger.Compute(ledger.PlanInput{Spec: spec, Generation: p.obj.Generation, Status: p.st, Now: r.now()})

@@ -208,7 +208,7 @@ func (w *world) start(o managerOptions) (stop func()) {
 	if o.wixURL == "" {
 		o.wixURL = w.wixURL
 	}
-	cacheOpts := cache.Options{DefaultNamespaces: map[string]cache.Config{w.ns: {}}}
+	cacheOpts := cache.Options{DefaultNamespaces: map[string]cache.Config{w.ns: {}}, DefaultTransform: controller.TrimForCache}
 	if o.shard != "" {
 		sel, err := labels.Parse(o.shard)
 		g.Expect(err).NotTo(HaveOccurred())

@@ -1,44 +1,209 @@
 package provider
 
 import (
+	"context"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// Limiters holds one token bucket per provider object, so every SiteInvitation that uses a provider (and
-// every worker reconciling them) shares that provider's rate limit. Safe for concurrent use.
+// Quota is one provider object's share of the provider's request quota, shared by every SiteInvitation
+// that uses it and every worker. It is the configured token bucket (spec.rateLimit) plus three rules:
+//
+//   - Background reads (the periodic look at pending invites, the credential check) may use at most a
+//     share of the rate (DefaultReadShare), and never while a foreground call (a send, a settle, a
+//     revoke) is waiting: sends stay ahead of refreshes. A caller asks StartRead before a background
+//     look and is told when to come back instead of holding a worker.
+//   - A 429 holds every call until its Retry-After, including calls already waiting in the bucket.
+//   - A 429 also lowers the rate (multiplicatively, at most once per second) and 429-free time raises it
+//     back towards the configured rate (by a twentieth of it per minute), so a provider whose real limit is
+//     below the configured one is used close to that real limit with few 429s.
+//
+// Safe for concurrent use. Every request waits on it through Wait (it is the clients' Waiter).
+type Quota struct {
+	mu         sync.Mutex
+	all        *rate.Limiter // the current rate, at most the configured one
+	reads      *rate.Limiter // background reads: readShare of the configured rate
+	configured rate.Limit
+	readShare  float64
+	burst      int
+	hold       time.Time // no request before this (a 429's Retry-After)
+	lastChange time.Time // last adaptive change of all's rate
+	waiting    int       // foreground requests waiting for a token
+	reading    bool      // a background look is under way
+	now        func() time.Time
+}
+
+// DefaultReadShare is the share of a provider's rate that background reads may use.
+const DefaultReadShare = 0.2
+
+// NewQuota returns the quota of perMinute requests with burst, of which readShare (0: DefaultReadShare)
+// may go to background reads.
+func NewQuota(perMinute, burst int, readShare float64) *Quota {
+	q := &Quota{now: time.Now}
+	q.configure(perMinute, burst, readShare)
+	return q
+}
+
+func (q *Quota) configure(perMinute, burst int, readShare float64) {
+	if readShare <= 0 || readShare > 1 {
+		readShare = DefaultReadShare
+	}
+	limit, burst := rate.Limit(float64(perMinute)/60), max(burst, 1)
+	if q.all != nil && limit == q.configured && burst == q.burst && readShare == q.readShare {
+		return
+	}
+	if q.all == nil {
+		q.all = rate.NewLimiter(limit, burst)
+		q.reads = rate.NewLimiter(limit*rate.Limit(readShare), 1)
+	} else {
+		// Re-tuned in place, so requests already waiting keep their place; the adaptive rate starts again
+		// from the new configuration.
+		q.all.SetLimit(limit)
+		q.all.SetBurst(burst)
+		q.reads.SetLimit(limit * rate.Limit(readShare))
+	}
+	q.configured, q.burst, q.readShare = limit, burst, readShare
+}
+
+// backgroundKey marks a context whose requests are background reads.
+type backgroundKey struct{}
+
+// Background marks ctx's requests as background reads: they wait for the read share, after foreground
+// requests.
+func Background(ctx context.Context) context.Context { return context.WithValue(ctx, backgroundKey{}, true) }
+
+func isBackground(ctx context.Context) bool { b, _ := ctx.Value(backgroundKey{}).(bool); return b }
+
+// Wait blocks until one request may be made: after any hold, within the current rate, and for a
+// background request within the read share too.
+func (q *Quota) Wait(ctx context.Context) error {
+	background := isBackground(ctx)
+	q.mu.Lock()
+	q.adapt()
+	if !background {
+		q.waiting++
+		defer func() { q.mu.Lock(); q.waiting--; q.mu.Unlock() }()
+	}
+	q.mu.Unlock()
+	for {
+		q.mu.Lock()
+		hold := q.hold.Sub(q.now())
+		q.mu.Unlock()
+		if hold <= 0 {
+			break
+		}
+		t := time.NewTimer(hold)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	if background {
+		if err := q.reads.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	return q.all.Wait(ctx)
+}
+
+// StartRead asks for a background look now. It is granted when no hold is in force, no foreground request
+// is waiting, no other background look of this provider is under way, and the read share has a token;
+// then done must be called when the look ends. Otherwise it says when to ask again.
+func (q *Quota) StartRead() (done func(), retryAt time.Time, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
+	switch {
+	case now.Before(q.hold):
+		return nil, q.hold, false
+	case q.waiting > 0 || q.reading:
+		return nil, now.Add(time.Second), false
+	}
+	// Only asks whether the read share has a token: the look's own requests take it.
+	r := q.reads.ReserveN(now, 1)
+	delay := r.DelayFrom(now)
+	r.CancelAt(now)
+	if delay > 0 {
+		return nil, now.Add(max(delay, time.Second)), false
+	}
+	q.reading = true
+	return func() { q.mu.Lock(); q.reading = false; q.mu.Unlock() }, time.Time{}, true
+}
+
+// Throttled records a 429: every request waits for retryAfter (when the provider gave one), and the rate
+// goes down by a third, at most once per second and never below one request per minute.
+func (q *Quota) Throttled(retryAfter time.Duration) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
+	if until := now.Add(retryAfter); retryAfter > 0 && until.After(q.hold) {
+		q.hold = until
+	}
+	if now.Sub(q.lastChange) < time.Second {
+		return
+	}
+	q.all.SetLimitAt(now, max(q.all.Limit()*2/3, rate.Limit(1.0/60)))
+	q.lastChange = now
+}
+
+// adapt raises the rate back towards the configured one after 429-free time. Caller holds mu.
+func (q *Quota) adapt() {
+	cur := q.all.Limit()
+	if cur >= q.configured {
+		return
+	}
+	now := q.now()
+	step := q.configured * rate.Limit(now.Sub(q.lastChange).Minutes()/20)
+	if step <= 0 {
+		return
+	}
+	q.all.SetLimitAt(now, min(q.configured, cur+step))
+	q.lastChange = now
+}
+
+// Rate returns the current rate in requests per minute (below the configured one after 429s).
+func (q *Quota) Rate() float64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return float64(q.all.Limit()) * 60
+}
+
+// Limiters holds one Quota per provider object, so every SiteInvitation that uses a provider (and every
+// worker reconciling them) shares that provider's rate limit. Safe for concurrent use.
 type Limiters struct {
 	mu sync.Mutex
-	m  map[string]*rate.Limiter
+	m  map[string]*Quota
+	// ReadShare is the share of each provider's rate background reads may use (0: DefaultReadShare).
+	ReadShare float64
 }
 
-// NewLimiters returns an empty set of limiters.
-func NewLimiters() *Limiters { return &Limiters{m: map[string]*rate.Limiter{}} }
+// NewLimiters returns an empty set of quotas whose background reads may use readShare of each rate.
+func NewLimiters(readShare float64) *Limiters {
+	return &Limiters{m: map[string]*Quota{}, ReadShare: readShare}
+}
 
-// Get returns the limiter for key (a provider object's identity), created on first use and re-tuned in
-// place when the provider's rate limit changes, so waiters already queued keep their place.
-func (l *Limiters) Get(key string, perMinute, burst int) *rate.Limiter {
-	limit := rate.Limit(float64(perMinute) / 60)
-	burst = max(burst, 1)
+// Get returns the quota for key (a provider object's identity), created on first use and re-tuned in
+// place when the provider's rate limit changes.
+func (l *Limiters) Get(key string, perMinute, burst int) *Quota {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lim, ok := l.m[key]
+	q, ok := l.m[key]
 	if !ok {
-		lim = rate.NewLimiter(limit, burst)
-		l.m[key] = lim
-		return lim
+		q = NewQuota(perMinute, burst, l.ReadShare)
+		l.m[key] = q
+		return q
 	}
-	if lim.Limit() != limit {
-		lim.SetLimit(limit)
-	}
-	if lim.Burst() != burst {
-		lim.SetBurst(burst)
-	}
-	return lim
+	q.mu.Lock()
+	q.configure(perMinute, burst, l.ReadShare)
+	q.mu.Unlock()
+	return q
 }
 
-// Forget drops the limiter of a deleted provider object.
+// Forget drops the quota of a deleted provider object.
 func (l *Limiters) Forget(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -145,6 +145,13 @@ func (h *HTTP) Do(ctx context.Context, c Call) (*Response, error) {
 		return nil, h.lost(c, wrote, transportCause(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode == http.StatusTooManyRequests {
+		// The provider's real limit is below ours: the shared quota holds every caller until Retry-After
+		// and slows down.
+		if t, ok := h.Limiter.(interface{ Throttled(time.Duration) }); ok {
+			t.Throttled(ParseRetryAfter(resp.Header.Get("Retry-After"), h.Now()))
+		}
+	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	h.observe(c.Op, resp.StatusCode, start)
 	if c.Received != nil {

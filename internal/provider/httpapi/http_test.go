@@ -92,7 +92,7 @@ func TestEveryRequestWaitsOnTheSharedLimiter(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { calls.Add(1) }))
 	defer srv.Close()
-	limiters := provider.NewLimiters()
+	limiters := provider.NewLimiters(0)
 	// 60 per minute with a burst of 2: two calls go at once, the third waits about a second.
 	a := httpapi.NewHTTP(provider.Wix, provider.Config{BaseURL: srv.URL, Limiter: limiters.Get("ns/wix", 60, 2)})
 	b := httpapi.NewHTTP(provider.Wix, provider.Config{BaseURL: srv.URL, Limiter: limiters.Get("ns/wix", 60, 2)})
@@ -113,8 +113,8 @@ func TestEveryRequestWaitsOnTheSharedLimiter(t *testing.T) {
 	if calls.Load() != 2 || errs.Load() != 1 {
 		t.Fatalf("want 2 calls through and 1 held back by the shared bucket, got %d calls and %d errors", calls.Load(), errs.Load())
 	}
-	if l := limiters.Get("ns/wix", 120, 5); l.Burst() != 5 {
-		t.Fatal("a changed rate limit re-tunes the shared limiter")
+	if l := limiters.Get("ns/wix", 120, 5); l != limiters.Get("ns/wix", 60, 2) || l.Rate() != 60 {
+		t.Fatal("a changed rate limit re-tunes the shared quota in place")
 	}
 }
 

@@ -1,0 +1,130 @@
+package provider
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// fakeNow is a settable clock for a Quota.
+type fakeNow struct{ t time.Time }
+
+func (f *fakeNow) now() time.Time { return f.t }
+
+// TestBackgroundReadsYieldToSends: a background look is refused while a foreground request waits and
+// while another look is under way, and granted otherwise.
+func TestBackgroundReadsYieldToSends(t *testing.T) {
+	t.Parallel()
+	q := NewQuota(60, 1, 0.5)
+	done, _, ok := q.StartRead()
+	if !ok {
+		t.Fatal("an idle quota refuses a look")
+	}
+	if _, _, ok := q.StartRead(); ok {
+		t.Fatal("two looks of one provider at once")
+	}
+	done()
+	if err := q.Wait(context.Background()); err != nil { // takes the only token
+		t.Fatal(err)
+	}
+	waiting := make(chan struct{})
+	go func() {
+		close(waiting)
+		_ = q.Wait(context.Background()) // a send waits about a second for the next token
+	}()
+	<-waiting
+	deadline := time.Now().Add(time.Second)
+	for {
+		q.mu.Lock()
+		n := q.waiting
+		q.mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, retryAt, ok := q.StartRead(); ok || retryAt.IsZero() {
+		t.Fatalf("a look was granted while a send waits (retry at %v)", retryAt)
+	}
+}
+
+// TestReadShareBoundsBackgroundReads: background requests draw on their own share of the rate; once a
+// look has taken the share's token, the next look is told to come back when the share refills.
+func TestReadShareBoundsBackgroundReads(t *testing.T) {
+	t.Parallel()
+	q := NewQuota(600, 100, 0.1) // 10/s, background 1/s
+	if got := float64(q.reads.Limit()) * 60; got < 59.9 || got > 60.1 {
+		t.Fatalf("read share %.1f/min, want 10%% of 600", got)
+	}
+	if err := q.Wait(Background(context.Background())); err != nil {
+		t.Fatal(err)
+	}
+	_, retryAt, ok := q.StartRead()
+	if ok {
+		t.Fatal("a look was granted with the read share spent")
+	}
+	if wait := time.Until(retryAt); wait < 500*time.Millisecond || wait > 1100*time.Millisecond {
+		t.Fatalf("come back in %v, want about a second (the share refills at 1/s)", wait)
+	}
+	for range 20 { // foreground requests are not limited by the read share
+		if err := q.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestThrottledHoldsAndAdapts: a 429 holds every request until its Retry-After and lowers the rate by a
+// third; 429-free minutes bring it back to the configured rate, never above.
+func TestThrottledHoldsAndAdapts(t *testing.T) {
+	t.Parallel()
+	clock := &fakeNow{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	q := NewQuota(120, 5, 0)
+	q.now = clock.now
+	q.Throttled(30 * time.Second)
+	if got := q.Rate(); got < 79.9 || got > 80.1 {
+		t.Fatalf("rate after a 429: %.1f/min, want 80", got)
+	}
+	if _, retryAt, ok := q.StartRead(); ok || !retryAt.Equal(clock.t.Add(30*time.Second)) {
+		t.Fatalf("a look during the hold (retry at %v)", retryAt)
+	}
+	q.Throttled(0) // a second 429 within a second does not lower the rate again
+	if got := q.Rate(); got < 79.9 || got > 80.1 {
+		t.Fatalf("rate after a second 429 at once: %.1f/min", got)
+	}
+	clock.t = clock.t.Add(5 * time.Minute)
+	q.mu.Lock()
+	q.adapt()
+	q.mu.Unlock()
+	if got := q.Rate(); got < 109.9 || got > 110.1 {
+		t.Fatalf("rate after five 429-free minutes: %.1f/min, want 80 + 5 × 6 = 110", got)
+	}
+	clock.t = clock.t.Add(time.Hour)
+	q.mu.Lock()
+	q.adapt()
+	q.mu.Unlock()
+	if got := q.Rate(); got != 120 {
+		t.Fatalf("rate after an hour: %.1f/min, want the configured 120", got)
+	}
+	for range 50 {
+		clock.t = clock.t.Add(2 * time.Second)
+		q.Throttled(0)
+	}
+	if got := q.Rate(); got < 1 {
+		t.Fatalf("the rate fell below one request a minute: %.3f", got)
+	}
+}
+
+// TestWaitHonoursTheHold: a request made during a hold waits for its end, including requests that were
+// already queued when the 429 came.
+func TestWaitHonoursTheHold(t *testing.T) {
+	t.Parallel()
+	q := NewQuota(6000, 10, 0)
+	q.Throttled(300 * time.Millisecond)
+	start := time.Now()
+	if err := q.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Fatalf("a request went %v into a 300ms hold", waited)
+	}
+}
