@@ -19,18 +19,18 @@ const (
 // Metrics are the operator's own series. Labels are bounded: provider type, namespace, operation, HTTP
 // code, failure reason — never an email or an object name.
 type Metrics struct {
-	InvitesSent      *prometheus.CounterVec
-	Failures         *prometheus.CounterVec
-	UnknownOutcomes  *prometheus.CounterVec
-	Revoked          *prometheus.CounterVec
-	Resent           *prometheus.CounterVec
+	InvitesSent     *prometheus.CounterVec
+	Failures        *prometheus.CounterVec
+	UnknownOutcomes *prometheus.CounterVec
+	Revoked         *prometheus.CounterVec
+	Resent          *prometheus.CounterVec
 	// RefreshesDeferred counts looks at pending invites put off because sends were waiting or the
 	// provider's read share was spent.
 	RefreshesDeferred *prometheus.CounterVec
-	StatusWrites     *prometheus.CounterVec
-	ProviderRequests *prometheus.CounterVec
-	ProviderLatency  *prometheus.HistogramVec
-	LimiterWait      *prometheus.HistogramVec
+	StatusWrites      *prometheus.CounterVec
+	ProviderRequests  *prometheus.CounterVec
+	ProviderLatency   *prometheus.HistogramVec
+	LimiterWait       *prometheus.HistogramVec
 }
 
 // NewMetrics creates the series and registers them with reg (the controller-runtime registry in the

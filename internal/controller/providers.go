@@ -131,7 +131,7 @@ type Handle struct {
 	// Quota is the provider object's share of the provider's rate, shared by all its callers.
 	Quota *provider.Quota
 	view  providerView
-	p             *Providers
+	p     *Providers
 }
 
 func (p *Providers) init() {

@@ -13,7 +13,7 @@ import (
 func TestTrimForCacheKeepsWhatTheReconcilerReads(t *testing.T) {
 	t.Parallel()
 	obj := &invv1.SiteInvitation{ObjectMeta: metav1.ObjectMeta{
-		Annotations: map[string]string{lastAppliedAnnotation: `{"spec":{"emails":["…"]}}`, invv1.RetryAnnotation: "t1", invv1.ResendAnnotation: "t2"},
+		Annotations:   map[string]string{lastAppliedAnnotation: `{"spec":{"emails":["…"]}}`, invv1.RetryAnnotation: "t1", invv1.ResendAnnotation: "t2"},
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}, Finalizers: []string{invv1.FinalizerName}}}
 	if _, err := TrimForCache(obj); err != nil {
 		t.Fatal(err)

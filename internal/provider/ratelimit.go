@@ -72,7 +72,9 @@ type backgroundKey struct{}
 
 // Background marks ctx's requests as background reads: they wait for the read share, after foreground
 // requests.
-func Background(ctx context.Context) context.Context { return context.WithValue(ctx, backgroundKey{}, true) }
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
 
 func isBackground(ctx context.Context) bool { b, _ := ctx.Value(backgroundKey{}).(bool); return b }
 
