@@ -240,16 +240,16 @@ func (s *store) invite(site *siteState, email string, roles []string) *Invite {
 }
 
 // Preload records an invite as sent before the run began — pending, emailed once, in the ledger — and
-// returns its key. Benchmarks use it to start from thousands of pending invites without sending each
+// returns a copy of it. Benchmarks use it to start from thousands of pending invites without sending each
 // through the API first; the ledger still catches a second invite to the same person.
-func (s *store) Preload(siteID, email string, roles []string) (string, error) {
+func (s *store) Preload(siteID, email string, roles []string) (Invite, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	site := s.site(siteID)
 	if site == nil {
-		return "", fmt.Errorf("unknown site %q", siteID)
+		return Invite{}, fmt.Errorf("unknown site %q", siteID)
 	}
-	return s.invite(site, email, roles).ID, nil
+	return *s.invite(site, email, roles), nil
 }
 
 // addInvite creates a pending invite without emailing it (Ghost mails in a later step). Caller holds mu.

@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,8 @@ type config struct {
 	create    string
 	// GOGC and GOMEMLIMIT of the manager, as the shipped manifests set them.
 	gogc, gomemlimit string
+	// managerLogLevel is the manager's --zap-log-level.
+	managerLogLevel string
 	// memProfileRate, when set, is the manager's runtime.MemProfileRate (GODEBUG=memprofilerate).
 	memProfileRate int
 	quota          quotaConfig
@@ -70,6 +73,7 @@ func main() {
 	flag.StringVar(&c.gogc, "gogc", "", "GOGC of the manager; empty leaves it unset (100), as the shipped manifests do.")
 	flag.StringVar(&c.gomemlimit, "gomemlimit", strconv.Itoa(256<<20),
 		"GOMEMLIMIT of the manager: the manifests set it from limits.memory (256Mi), which the kubelet gives in bytes; empty leaves it unset.")
+	flag.StringVar(&c.managerLogLevel, "manager-log-level", "error", "The manager's --zap-log-level (its log is beside -out).")
 	flag.IntVar(&c.memProfileRate, "memprofilerate", 0,
 		"The manager's heap profile sampling rate in bytes (GODEBUG=memprofilerate); 0 keeps Go's 512 KiB, too coarse for a top 10 of a small heap.")
 	c.quota.flags()
@@ -88,26 +92,30 @@ func main() {
 		fmt.Fprintf(os.Stderr, "-create is go or kubectl, not %q\n", c.create)
 		os.Exit(2)
 	}
-	var err error
+	var run func(config) error
 	switch c.scenario {
 	case "size":
 		c.defaults(2, 10*time.Second, "results.json")
-		err = runSizes(c)
+		run = runSizes
 	case "quota":
 		c.defaults(1, 10*time.Minute, "quota.json")
-		err = runQuota(c)
+		run = runQuota
 	case "refresh":
 		c.defaults(1, 10*time.Minute, "refresh.json")
-		err = runRefresh(c)
+		run = runRefresh
 	case "latency":
 		c.defaults(2, 10*time.Minute, "latency.json")
-		err = runLatency(c)
+		run = runLatency
 	case "apply":
 		c.defaults(2, 10*time.Minute, "apply.json")
-		err = runApplyCheck(c)
+		run = runApplyCheck
 	default:
 		fmt.Fprintf(os.Stderr, "unknown scenario %q\n", c.scenario)
 		os.Exit(2)
+	}
+	err := os.MkdirAll(filepath.Dir(c.out), 0o755)
+	if err == nil {
+		err = run(c)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

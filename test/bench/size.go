@@ -47,9 +47,6 @@ type Result struct {
 // runSizes is make bench: for each size the floor, the manager, and on one size two sharded managers;
 // then the table, the targets, the memory fit, and the JSON.
 func runSizes(c config) error {
-	if err := os.MkdirAll(filepath.Dir(c.out), 0o755); err != nil {
-		return err
-	}
 	var results []Result
 	shardSize := 0
 	for _, n := range c.sizes {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 	"github.com/siteops/invitation-operator/internal/sandbox"
 	"github.com/siteops/invitation-operator/internal/testenv"
@@ -72,7 +74,8 @@ const apiQPS, apiBurst = 500, 1000
 
 func managerArgs(c config) []string {
 	return []string{"--leader-elect=false", fmt.Sprintf("--concurrency=%d", c.workers), "--resync-period=" + c.resync.String(),
-		"--send-deadline=30s", "--provider-timeout=10s", fmt.Sprintf("--kube-api-qps=%d", apiQPS), fmt.Sprintf("--kube-api-burst=%d", apiBurst)}
+		"--send-deadline=30s", "--provider-timeout=10s", fmt.Sprintf("--kube-api-qps=%d", apiQPS), fmt.Sprintf("--kube-api-burst=%d", apiBurst),
+		"--zap-log-level=" + c.managerLogLevel}
 }
 
 // runningManager is a manager started for a run, with its profiler's address.
@@ -176,5 +179,25 @@ func writeResults(c config, v map[string]any) error {
 		return err
 	}
 	fmt.Println(string(b))
+	return nil
+}
+
+// refill reads objs back as stored (resource versions, generation), with one list.
+func refill(ctx context.Context, h *harness.Harness, objs []*invv1.SiteInvitation) error {
+	var list invv1.SiteInvitationList
+	if err := h.Client.List(ctx, &list, client.InNamespace(harness.Namespace)); err != nil {
+		return err
+	}
+	byName := make(map[string]*invv1.SiteInvitation, len(list.Items))
+	for i := range list.Items {
+		byName[list.Items[i].Name] = &list.Items[i]
+	}
+	for _, o := range objs {
+		s, ok := byName[o.Name]
+		if !ok {
+			return fmt.Errorf("%s was not stored", o.Name)
+		}
+		*o = *s
+	}
 	return nil
 }
