@@ -2,6 +2,7 @@
 // with a page that lists every invite they received and lets you accept, expire or revoke each one. `make demo` runs it; so can you:
 //
 //	go run ./cmd/sandbox --fault-rate 0.1
+//	go run ./cmd/sandbox --wix-rate-limit 50 --wordpress-rate-limit 30   # the providers' own quotas
 package main
 
 import (
@@ -41,6 +42,9 @@ func run(args []string) error {
 	seed := fs.Uint64("seed", 1, "Seed of the random fault schedule.")
 	ttl := fs.Duration("invite-ttl", 0, "How long an invite stays valid after it is sent or resent, e.g. 2m to watch invites expire "+
 		"(default: Wix 30 days, Ghost 7 days, WordPress.com never).")
+	wixLimit := fs.Int("wix-rate-limit", 0, "Wix's own quota: requests per minute per API key, answered beyond with 429 and Retry-After (0: none).")
+	wpLimit := fs.Int("wordpress-rate-limit", 0, "WordPress.com's own quota: requests per minute per token, answered beyond with 429 and Retry-After (0: none).")
+	burst := fs.Int("rate-limit-burst", 5, "Requests a credential may make at once under --wix-rate-limit and --wordpress-rate-limit.")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,8 +59,10 @@ func run(args []string) error {
 			return err
 		}
 	}
-	wix := sandbox.NewWix(sandbox.WixOptions{Sites: cfg.Wix.Sites, APIKeys: cfg.Wix.APIKeys, Latency: *latency, InviteTTL: *ttl})
-	wp := sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens, Latency: *latency, InviteTTL: *ttl})
+	wix := sandbox.NewWix(sandbox.WixOptions{Sites: cfg.Wix.Sites, APIKeys: cfg.Wix.APIKeys, Latency: *latency, InviteTTL: *ttl,
+		RateLimit: sandbox.RateLimit{RequestsPerMinute: *wixLimit, Burst: *burst}})
+	wp := sandbox.NewWordPress(sandbox.WordPressOptions{Sites: cfg.WordPress.Sites, Tokens: cfg.WordPress.Tokens, Latency: *latency, InviteTTL: *ttl,
+		RateLimit: sandbox.RateLimit{RequestsPerMinute: *wpLimit, Burst: *burst}})
 	gh := sandbox.NewGhost(sandbox.GhostOptions{Sites: cfg.Ghost.Sites, Latency: *latency, InviteTTL: *ttl})
 	if *faultRate > 0 {
 		for i, f := range []*sandbox.Faults{wix.Faults(), wp.Faults(), gh.Faults()} {

@@ -110,6 +110,10 @@ type store struct {
 	faults      *Faults
 	// ttl is how long an invite stays valid after it is created or resent; zero: forever.
 	ttl time.Duration
+	// quota is the fake's own rate limit; nil: none.
+	quota *quota
+	// rateLimited counts the requests quota refused.
+	rateLimited int
 }
 
 type siteState struct {
@@ -167,10 +171,21 @@ func (s *store) credentialMaySee(c Credential, site *siteState) bool {
 	return len(c.Sites) == 0 || slices.Contains(c.Sites, site.ID)
 }
 
-// Call is one request a fake received, for tests that check when calls were made.
+// Call is one request a fake received, for tests that check when calls were made and benchmarks that
+// compute rates from them.
 type Call struct {
 	Op string    `json:"op"`
 	At time.Time `json:"at"`
+	// Client names the credential the request presented (a short hash of it, never the secret), so a
+	// run with several clients can check each one's manners.
+	Client string `json:"client,omitempty"`
+	// Limited marks a request the fake's rate limit refused with 429; nothing was applied.
+	Limited bool `json:"limited,omitempty"`
+	// RetryAfter is the Retry-After that refusal carried, in whole seconds.
+	RetryAfter int `json:"retryAfter,omitempty"`
+	// AnsweredAt is when the refusal was answered (after the fake's latency): the client may call again
+	// RetryAfter seconds after it.
+	AnsweredAt time.Time `json:"answeredAt,omitzero"`
 }
 
 func (s *store) countCall(op string) {
@@ -196,11 +211,45 @@ func (s *store) CallLog() []Call {
 	return slices.Clone(s.callLog)
 }
 
+// CallLogSince returns the requests received after the first n, oldest first: a poller that keeps its
+// place copies only what is new.
+func (s *store) CallLogSince(n int) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n >= len(s.callLog) {
+		return nil
+	}
+	return slices.Clone(s.callLog[max(n, 0):])
+}
+
+// LedgerSince returns the invitation emails delivered after the first n, oldest first.
+func (s *store) LedgerSince(n int) []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n >= len(s.ledger) {
+		return nil
+	}
+	return slices.Clone(s.ledger[max(n, 0):])
+}
+
 // invite creates a pending invite and records its email in the ledger. Caller holds mu.
 func (s *store) invite(site *siteState, email string, roles []string) *Invite {
 	inv := s.addInvite(site, email, roles)
 	s.ledger = append(s.ledger, Delivery{Site: site.ID, Email: email, Kind: DeliveryInvite, InviteID: inv.ID, At: inv.Created})
 	return inv
+}
+
+// Preload records an invite as sent before the run began — pending, emailed once, in the ledger — and
+// returns a copy of it. Benchmarks use it to start from thousands of pending invites without sending each
+// through the API first; the ledger still catches a second invite to the same person.
+func (s *store) Preload(siteID, email string, roles []string) (Invite, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	site := s.site(siteID)
+	if site == nil {
+		return Invite{}, fmt.Errorf("unknown site %q", siteID)
+	}
+	return *s.invite(site, email, roles), nil
 }
 
 // addInvite creates a pending invite without emailing it (Ghost mails in a later step). Caller holds mu.
@@ -323,6 +372,8 @@ type Snapshot struct {
 	Invites  []Invite       `json:"invites"`
 	Ledger   []Delivery     `json:"ledger"`
 	Calls    map[string]int `json:"calls"`
+	// RateLimited counts the requests the fake's own rate limit refused with 429.
+	RateLimited int `json:"rateLimited"`
 	// Duplicates lists "site email" keys that received more than one invitation email of any kind (a
 	// second invite or a resend): nobody asked for those unless a test or a person requested a resend, so a
 	// test that requests resends compares Emails with the number it asked for.
@@ -350,6 +401,7 @@ func (s *store) Snapshot() Snapshot {
 		snap.Invites = append(snap.Invites, *inv)
 	}
 	snap.Ledger = slices.Clone(s.ledger)
+	snap.RateLimited = s.rateLimited
 	for k, v := range s.calls {
 		snap.Calls[k] = v
 	}

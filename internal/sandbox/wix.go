@@ -25,6 +25,11 @@ type WixOptions struct {
 	// InviteTTL is how long an invite is valid after it is sent or resent (its expirationDate); 0 means 30
 	// days, what Wix's dashboard says.
 	InviteTTL time.Duration
+	// RateLimit is Wix's own quota per API key, answered beyond with 429 RESOURCE_EXHAUSTED and a
+	// Retry-After; zero means none.
+	RateLimit RateLimit
+	// Clock, when set, is the fake's clock (tests of time-dependent behaviour); nil means time.Now.
+	Clock func() time.Time
 }
 
 // Wix is a fake of Wix Site Invites and the Contributors API. Like the real service it lists no pending
@@ -41,6 +46,10 @@ func NewWix(opts WixOptions) *Wix {
 	}
 	w := &Wix{store: newStore("Wix", "9f1c2b3a-0000-4000-8000-%012d", opts.Sites, opts.APIKeys), opts: opts}
 	w.ttl = cmp.Or(opts.InviteTTL, 30*24*time.Hour)
+	w.quota = newQuota(opts.RateLimit)
+	if opts.Clock != nil {
+		w.now = opts.Clock
+	}
 	w.mux.HandleFunc("POST /invites/site-invite/bulk", w.guard(OpInvite, true, w.bulk))
 	w.mux.HandleFunc("POST /invites/site-invite/{id}/resend", w.guard(OpResend, true, w.resendInvite))
 	w.mux.HandleFunc("POST /invites/site-invite/{id}/revoke", w.guard(OpRevoke, true, w.revoke))
@@ -65,11 +74,18 @@ func wixViolation(rw http.ResponseWriter, field, description, rule string) {
 			map[string]any{"field": field, "description": description, "violatedRule": rule}}}}})
 }
 
-// guard checks what the real gateway checks before the method runs — the API key, the account and site
-// headers, the content type — then applies faults and latency.
+// guard checks what the real gateway checks before the method runs — the rate limit, the API key, the
+// account and site headers, the content type — then applies faults and latency.
 func (w *Wix) guard(op string, needSite bool, h func(http.ResponseWriter, *http.Request, wixCtx, *Fault)) http.HandlerFunc {
 	return func(rw http.ResponseWriter, r *http.Request) {
-		w.countCall(op)
+		call, admitted, retryAfter := w.arrive(op, r)
+		if !admitted {
+			(&Fault{Latency: w.opts.Latency}).delay(r)
+			limitHeader(rw, retryAfter)
+			wixError(rw, http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "Too many requests for this API key; retry after "+itoa(retryAfter)+" s")
+			w.refused(call)
+			return
+		}
 		fault := w.faults.next(op)
 		(&Fault{Latency: w.opts.Latency}).delay(r)
 		fault.delay(r)

@@ -29,6 +29,11 @@ type WordPressOptions struct {
 	// then shows them neither pending nor accepted. WordPress.com documents no validity, so by default
 	// invites never lapse.
 	InviteTTL time.Duration
+	// RateLimit is WordPress.com's own quota per token, answered beyond with 429 and a Retry-After (in
+	// the namespace's error shape); zero means none.
+	RateLimit RateLimit
+	// Clock, when set, is the fake's clock (tests of time-dependent behaviour); nil means time.Now.
+	Clock func() time.Time
 }
 
 // WordPress is a fake of WordPress.com's invite endpoints (rest/v1.1 and wpcom/v2).
@@ -45,6 +50,10 @@ func NewWordPress(opts WordPressOptions) *WordPress {
 	}
 	w := &WordPress{store: newStore("WordPress", idFormat, opts.Sites, opts.Tokens), opts: opts}
 	w.ttl = opts.InviteTTL
+	w.quota = newQuota(opts.RateLimit)
+	if opts.Clock != nil {
+		w.now = opts.Clock
+	}
 	w.mux.HandleFunc("POST /rest/v1.1/sites/{site}/invites/new", w.guard(OpInvite, w.newInvites))
 	w.mux.HandleFunc("GET /rest/v1.1/sites/{site}/invites", w.guard(OpList, w.list))
 	w.mux.HandleFunc("POST /rest/v1.1/sites/{site}/invites/{key}/resend", w.guard(OpResend, w.resendInvite))
@@ -70,13 +79,22 @@ func wpError(rw http.ResponseWriter, c wpCtx, status int, code, message string) 
 	writeJSON(rw, status, map[string]any{"error": code, "message": message})
 }
 
+// guard checks what the real service checks before the method runs — the rate limit, the token, the
+// site — then applies faults and latency.
 func (w *WordPress) guard(op string, h func(http.ResponseWriter, *http.Request, wpCtx)) http.HandlerFunc {
 	return func(rw http.ResponseWriter, r *http.Request) {
-		w.countCall(op)
+		c := wpCtx{v2: strings.HasPrefix(r.URL.Path, "/wpcom/v2/")}
+		call, admitted, retryAfter := w.arrive(op, r)
+		if !admitted {
+			(&Fault{Latency: w.opts.Latency}).delay(r)
+			limitHeader(rw, retryAfter)
+			wpError(rw, c, http.StatusTooManyRequests, "rate_limit_exceeded", "Too many requests; retry after "+itoa(retryAfter)+" seconds.")
+			w.refused(call)
+			return
+		}
 		fault := w.faults.next(op)
 		(&Fault{Latency: w.opts.Latency}).delay(r)
 		fault.delay(r)
-		c := wpCtx{v2: strings.HasPrefix(r.URL.Path, "/wpcom/v2/")}
 		auth := r.Header.Get("Authorization")
 		token, bearer := strings.CutPrefix(auth, "Bearer ")
 		if auth == "" || !bearer {

@@ -45,12 +45,21 @@ type Options struct {
 	Latency time.Duration
 	// Faults, when set, are injected at random into both sandboxes.
 	Faults *sandbox.RandomFaults
+	// WixLimit and WordPressLimit are the sandboxes' own quotas per credential (zero: none): what the
+	// providers enforce whatever the operator is configured with.
+	WixLimit, WordPressLimit sandbox.RateLimit
+	// WixRate and WordPressRate are the InvitationProviders' spec.rateLimit; nil means 6000/min with a
+	// burst of 100, so the run measures the operator and not a token bucket.
+	WixRate, WordPressRate *invv1.RateLimit
+	// ManagerEnv is added to the environment of every manager started (GOGC, GOMEMLIMIT).
+	ManagerEnv []string
 }
 
 // Harness is one running world.
 type Harness struct {
-	Env        *testenv.Env
-	Client     client.Client
+	Env *testenv.Env
+	// Client reaches the API server as an administrator, and can watch.
+	Client     client.WithWatch
 	Kubeconfig string
 	Dir        string
 	Wix        *sandbox.Wix
@@ -59,6 +68,7 @@ type Harness struct {
 	WPURL      string
 	WixSites   []string
 	WPSites    []string
+	opts       Options
 	servers    []*httptest.Server
 }
 
@@ -73,13 +83,13 @@ func Start(o Options) (*Harness, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Harness{Env: env, Dir: dir, Kubeconfig: filepath.Join(dir, "kubeconfig")}
+	h := &Harness{Env: env, Dir: dir, Kubeconfig: filepath.Join(dir, "kubeconfig"), opts: o}
 	if err := env.WriteKubeconfig(h.Kubeconfig, ""); err != nil {
 		return nil, err
 	}
 	cfg := rest.CopyConfig(env.Config)
 	cfg.QPS, cfg.Burst = 500, 1000 // the same limits the bench gives the manager
-	if h.Client, err = client.New(cfg, client.Options{Scheme: env.Scheme}); err != nil {
+	if h.Client, err = client.NewWithWatch(cfg, client.Options{Scheme: env.Scheme}); err != nil {
 		return nil, err
 	}
 	seed := sandbox.DefaultConfig()
@@ -92,8 +102,8 @@ func Start(o Options) (*Harness, error) {
 		h.WixSites = append(h.WixSites, id)
 		h.WPSites = append(h.WPSites, fmt.Sprintf("site%d.example.com", i))
 	}
-	h.Wix = sandbox.NewWix(sandbox.WixOptions{Sites: wixSites, APIKeys: seed.Wix.APIKeys, Latency: o.Latency})
-	h.WP = sandbox.NewWordPress(sandbox.WordPressOptions{Sites: wpSites, Tokens: seed.WordPress.Tokens, Latency: o.Latency})
+	h.Wix = sandbox.NewWix(sandbox.WixOptions{Sites: wixSites, APIKeys: seed.Wix.APIKeys, Latency: o.Latency, RateLimit: o.WixLimit})
+	h.WP = sandbox.NewWordPress(sandbox.WordPressOptions{Sites: wpSites, Tokens: seed.WordPress.Tokens, Latency: o.Latency, RateLimit: o.WordPressLimit})
 	if o.Faults != nil {
 		wp := *o.Faults
 		wp.Seed++ // the two sandboxes draw different faults
@@ -117,8 +127,8 @@ func (h *Harness) Stop() {
 	_ = os.RemoveAll(h.Dir)
 }
 
-// Setup creates the namespace, the Secrets and providers providers per type (high rate limits: the run
-// measures the operator, not a token bucket).
+// Setup creates the namespace, the Secrets and providers providers per type, with the rate limits of
+// Options (by default high: the run measures the operator, not a token bucket).
 func (h *Harness) Setup(ctx context.Context, providersPerType int) error {
 	if err := h.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}); err != nil {
 		return err
@@ -131,15 +141,21 @@ func (h *Harness) Setup(ctx context.Context, providersPerType int) error {
 			return err
 		}
 	}
-	limit := &invv1.RateLimit{RequestsPerMinute: 6000, Burst: 100}
+	wixLimit, wpLimit := h.opts.WixRate, h.opts.WordPressRate
+	if wixLimit == nil {
+		wixLimit = &invv1.RateLimit{RequestsPerMinute: 6000, Burst: 100}
+	}
+	if wpLimit == nil {
+		wpLimit = &invv1.RateLimit{RequestsPerMinute: 6000, Burst: 100}
+	}
 	for i := range providersPerType {
 		for _, p := range []invv1.InvitationProvider{
 			{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("wix-%d", i), Namespace: Namespace}, Spec: invv1.InvitationProviderSpec{
 				ProviderSpec: invv1.ProviderSpec{Wix: &invv1.WixProviderSpec{AccountID: seed.Wix.APIKeys[0].AccountID},
-					SecretRef: invv1.SecretKeyReference{Name: "wix", Key: secretKey}, RateLimit: limit}}},
+					SecretRef: invv1.SecretKeyReference{Name: "wix", Key: secretKey}, RateLimit: wixLimit}}},
 			{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("wp-%d", i), Namespace: Namespace}, Spec: invv1.InvitationProviderSpec{
 				ProviderSpec: invv1.ProviderSpec{WordPress: &invv1.WordPressProviderSpec{},
-					SecretRef: invv1.SecretKeyReference{Name: "wp", Key: secretKey}, RateLimit: limit}}},
+					SecretRef: invv1.SecretKeyReference{Name: "wp", Key: secretKey}, RateLimit: wpLimit}}},
 		} {
 			if err := h.Client.Create(ctx, &p); err != nil {
 				return err
@@ -273,6 +289,7 @@ func (h *Harness) StartManager(bin, logPath string, extra ...string) (*Manager, 
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = managerEnv(h.opts.ManagerEnv)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -281,6 +298,18 @@ func (h *Harness) StartManager(bin, logPath string, extra ...string) (*Manager, 
 	go func() { _ = cmd.Wait(); _ = logs.Close(); close(m.done) }()
 	go m.watch()
 	return m, nil
+}
+
+// managerEnv is this process' environment without its own GOGC and GOMEMLIMIT, plus extra: the
+// manager runs with the collector settings a run asks for, not the bench's.
+func managerEnv(extra []string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOGC=") && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
 }
 
 // watch samples the process' peak RSS and CPU time while it runs.
@@ -325,6 +354,32 @@ func (m *Manager) sample() {
 			}
 		}
 	}
+}
+
+// RSS is the resident set size now, in bytes, in all and split into anonymous memory (the heap, stacks,
+// the runtime) and file-backed pages (the binary's text and data); zeros once the process is gone.
+func (m *Manager) RSS() (total, anon, file int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", m.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, 0
+	}
+	s := bufio.NewScanner(strings.NewReader(string(b)))
+	for s.Scan() {
+		f := strings.Fields(s.Text())
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			total = kb * 1024
+		case "RssAnon:":
+			anon = kb * 1024
+		case "RssFile:":
+			file = kb * 1024
+		}
+	}
+	return total, anon, file
 }
 
 // PeakRSS is the highest resident set size seen, in bytes.
