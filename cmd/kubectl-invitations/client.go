@@ -12,12 +12,11 @@ import (
 	invv1 "github.com/siteops/invitation-operator/api/v1alpha1"
 )
 
-// object is one SiteInvitation as typed Go and as the server's JSON: fields that a newer operator
-// writes (status.plan, summary.expired, sent[].expiresAt) are read from raw, so this plugin works with
-// operators older and newer than itself.
+// object is one SiteInvitation read as unstructured JSON and converted: fields that a newer operator
+// writes and this plugin does not know are ignored, fields an older operator never wrote stay empty, so
+// the plugin works with operators older and newer than itself.
 type object struct {
 	*invv1.SiteInvitation
-	raw map[string]any
 }
 
 var siteInvitationGVK = invv1.GroupVersion.WithKind("SiteInvitation")
@@ -89,11 +88,5 @@ func toObject(u *unstructured.Unstructured) (object, error) {
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, typed); err != nil {
 		return object{}, fmt.Errorf("reading SiteInvitation %s/%s: %w", u.GetNamespace(), u.GetName(), err)
 	}
-	return object{SiteInvitation: typed, raw: u.Object}, nil
-}
-
-// nested reads a field of the raw object that this version's types may not know.
-func (o object) nested(fields ...string) (any, bool) {
-	v, ok, err := unstructured.NestedFieldNoCopy(o.raw, fields...)
-	return v, ok && err == nil
+	return object{SiteInvitation: typed}, nil
 }

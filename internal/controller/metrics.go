@@ -59,7 +59,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		LimiterWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "rate_limiter_wait_seconds",
 			Help: "Time requests waited for the provider's shared rate limiter.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{labelProvider}),
 	}
-	reg.MustRegister(m.InvitesSent, m.Failures, m.UnknownOutcomes, m.Revoked, m.Resent, m.RefreshesDeferred, m.StatusWrites, m.ProviderRequests, m.ProviderLatency, m.LimiterWait)
+	reg.MustRegister(m.InvitesSent, m.Failures, m.UnknownOutcomes, m.Revoked, m.Resent, m.RefreshesDeferred, m.StatusWrites,
+		m.ProviderRequests, m.ProviderLatency, m.LimiterWait)
 	return m
 }
 

@@ -21,7 +21,7 @@ func TestGhostInvitesEveryoneOnce(t *testing.T) {
 	w := startedWorld(t)
 	prov := w.ghostProvider(invv1.GhostStaffToken)
 	list := emails("ghost", 4)
-	w.create(w.ghostInvitation("blog", prov, list...))
+	w.create(w.ghostInvitation(prov, list...))
 	obj := w.eventually("blog", 30*time.Second, ready)
 	g := NewWithT(t)
 	exactlyOnce(g, w.ghost.Snapshot(), ghostSiteID, list)
@@ -32,7 +32,7 @@ func TestGhostInvitesEveryoneOnce(t *testing.T) {
 		g.Expect(s.ExpiresAt.Sub(s.SentAt.Time)).To(BeNumerically("~", 7*24*time.Hour, time.Minute))
 	}
 	g.Expect(w.ghost.Accept(ghostSiteID, list[0])).To(Succeed())
-	w.acceptedBy("blog", 1)
+	w.acceptedOnce("blog")
 }
 
 // TestGhostMailDownEndsWithOneEmailEach: while the site's mail server is down, Ghost stores each invite
@@ -43,7 +43,7 @@ func TestGhostMailDownEndsWithOneEmailEach(t *testing.T) {
 	prov := w.ghostProvider(invv1.GhostStaffToken)
 	w.ghost.SetMailDown(true)
 	list := emails("maildown", 3)
-	w.create(w.ghostInvitation("blog", prov, list...))
+	w.create(w.ghostInvitation(prov, list...))
 	obj := w.eventually("blog", 30*time.Second, func(g Gomega, o *invv1.SiteInvitation) {
 		g.Expect(failedByEmail(o)).To(HaveLen(3))
 	})
@@ -68,7 +68,7 @@ func TestGhostMailDownEndsWithOneEmailEach(t *testing.T) {
 func TestGhostSiteNotServedStalls(t *testing.T) {
 	w := startedWorld(t)
 	prov := w.ghostProvider(invv1.GhostStaffToken)
-	obj := w.ghostInvitation("blog", prov, "elsewhere1@example.com")
+	obj := w.ghostInvitation(prov, "elsewhere1@example.com")
 	obj.Spec.Site = "https://intranet.example.com"
 	w.create(obj)
 	got := w.eventually("blog", 20*time.Second, stalled(invv1.ReasonSiteNotServed))
@@ -84,7 +84,7 @@ func TestGhostIntegrationKeyCannotSettleOrRevoke(t *testing.T) {
 	prov := w.ghostProvider(invv1.GhostIntegration)
 	w.ghost.Faults().Add(sandbox.Fault{Op: sandbox.OpInvite, AcceptThenDrop: true, Times: 1})
 	list := emails("integ", 3)
-	obj := w.ghostInvitation("blog", prov, list...)
+	obj := w.ghostInvitation(prov, list...)
 	obj.Spec.RemovalPolicy = invv1.RemovalPolicyRevoke
 	w.create(obj)
 	got := w.eventually("blog", 30*time.Second, stalled(invv1.ReasonOutcomeUnknown))

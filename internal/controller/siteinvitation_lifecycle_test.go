@@ -267,7 +267,7 @@ func TestPlanEqualsActions(t *testing.T) {
 	g.Expect(w.wix.Snapshot().Calls).To(Equal(before.Calls), "a suspended object calls nothing")
 
 	w.update("obj", func(o *invv1.SiteInvitation) { o.Spec.Suspend = false })
-	o = w.eventually("obj", 20*time.Second, func(g Gomega, o *invv1.SiteInvitation) {
+	w.eventually("obj", 20*time.Second, func(g Gomega, o *invv1.SiteInvitation) {
 		ready(g, o)
 		g.Expect(o.Status.Plan).To(BeNil(), "the plan is shown only while suspended")
 		g.Expect(sentEntry(o, "lapses@example.com").Resends).To(Equal(int32(1)))
@@ -296,7 +296,7 @@ func TestPlanEqualsActions(t *testing.T) {
 }
 
 func emailsOfPlan(a *invv1.PlannedAction) []string {
-	var out []string
+	out := make([]string, 0, len(a.Emails))
 	for _, e := range a.Emails {
 		out = append(out, e.Email)
 	}

@@ -42,7 +42,7 @@ func TestSteadyStateWritesNothing(t *testing.T) {
 
 	// An acceptance is seen at the next resync, and recorded.
 	g.Expect(w.wp.Accept(wpSiteID, "steady00@example.com")).To(Succeed())
-	w.acceptedBy("blog", 1)
+	w.acceptedOnce("blog")
 }
 
 // TestFailedRefreshKeepsReady: the periodic look at pending invites failing with 5xx must not flip a
@@ -70,7 +70,7 @@ func TestFailedRefreshKeepsReady(t *testing.T) {
 	// The provider recovers: the next look records an acceptance.
 	w.wp.Faults().Clear()
 	g.Expect(w.wp.Accept(wpSiteID, "refresh00@example.com")).To(Succeed())
-	w.acceptedBy("blog", 1)
+	w.acceptedOnce("blog")
 }
 
 // TestExpiredInvitesAreSeen: an invite that lapses at the provider reads Expired at the next look; it does
@@ -126,7 +126,7 @@ func TestOneLookServesTheSite(t *testing.T) {
 	g.Expect(w.wp.Accept(wpSiteID, "share-e01@example.com")).To(Succeed())
 	g.Expect(w.wp.Accept(wpSiteID, "share-f02@example.com")).To(Succeed())
 	for _, n := range []string{"a", "e", "f"} {
-		w.acceptedBy(n, 1)
+		w.acceptedOnce(n)
 	}
 	// A look is due every 0.8 resync periods: over 2.5 periods about three per provider object, where one
 	// look per object would make eighteen (the bound leaves room for periods that straddle the window).

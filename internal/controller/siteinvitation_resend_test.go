@@ -29,7 +29,7 @@ func TestResendTokenActsOnce(t *testing.T) {
 			g.Expect(fake.Expire(site, list[1])).To(Succeed())
 			// The refresh must have seen the acceptance before the token, or the accepted invite would be
 			// resent as a pending one (Wix sees acceptances through its contributors list).
-			w.acceptedBy("obj", 1)
+			w.acceptedOnce("obj")
 
 			emailsTo := func() []int {
 				snap := fake.Snapshot()

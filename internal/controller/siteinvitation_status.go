@@ -20,37 +20,52 @@ import (
 // conditionsFor decides the conditions from what the ledger plans with (spec, status, the provider's
 // policy and capabilities): what is left to do, and whether what is done needs a human. It is pure.
 func conditionsFor(in ledger.PlanInput, sendDeadline time.Duration) conditionState {
-	st, spec, outside := in.Status, in.Spec, in.NotAllowed
+	st, spec := in.Status, in.Spec
 	in.RetryRequested, in.ResendRequested = false, false // a request not handled yet is handled in this pass
 	plan := ledger.Compute(in)
+	if c, ok := workLeft(plan, st, spec, sendDeadline); ok {
+		return c
+	}
+	if c, ok := stalled(st, spec); ok {
+		return c
+	}
+	return conditionState{Ready: true, Reason: invv1.ReasonSucceeded, Message: doneMessage(plan, st, spec, in.NotAllowed)}
+}
+
+// workLeft is the Reconciling condition while the plan still has something to do, and whether it has.
+func workLeft(plan ledger.Plan, st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec, sendDeadline time.Duration) (conditionState, bool) {
 	switch {
 	case st.InFlight != nil:
 		return conditionState{Reconciling: true, Reason: invv1.ReasonWaitingForInFlight, Message: fmt.Sprintf(
 			"%d invites are in flight; their outcome is settled after %s", len(st.InFlight.Emails),
-			st.InFlight.StartedAt.Add(sendDeadline).UTC().Format(time.RFC3339))}
+			st.InFlight.StartedAt.Add(sendDeadline).UTC().Format(time.RFC3339))}, true
 	case len(plan.Send) > 0:
-		return conditionState{Reconciling: true, Reason: invv1.ReasonProgressing, Message: fmt.Sprintf("%d invites to send", len(plan.Send))}
+		return conditionState{Reconciling: true, Reason: invv1.ReasonProgressing, Message: fmt.Sprintf("%d invites to send", len(plan.Send))}, true
 	case len(plan.Revoke)+len(plan.NeedKeys) > 0:
 		return conditionState{Reconciling: true, Reason: invv1.ReasonRevoking, Message: fmt.Sprintf(
-			"%d pending invites of removed emails to revoke", len(plan.Revoke)+len(plan.NeedKeys))}
+			"%d pending invites of removed emails to revoke", len(plan.Revoke)+len(plan.NeedKeys))}, true
 	case len(plan.Reissue) > 0:
 		return conditionState{Reconciling: true, Reason: invv1.ReasonProgressing, Message: fmt.Sprintf(
-			"%d pending invites to re-issue with spec.roles (roleChangePolicy Reissue)", len(plan.Reissue))}
+			"%d pending invites to re-issue with spec.roles (roleChangePolicy Reissue)", len(plan.Reissue))}, true
 	case len(plan.Resend) > 0:
 		return conditionState{Reconciling: true, Reason: invv1.ReasonProgressing, Message: fmt.Sprintf(
-			"%d expired invites to resend (spec.resendPolicy)", len(plan.Resend))}
+			"%d expired invites to resend (spec.resendPolicy)", len(plan.Resend))}, true
 	case !plan.NextAttempt.IsZero():
 		return conditionState{Reconciling: true, Reason: invv1.ReasonRetrying, Message: fmt.Sprintf(
-			"%s; next attempt at %s", failureCounts(st, spec), plan.NextAttempt.UTC().Format(time.RFC3339))}
+			"%s; next attempt at %s", failureCounts(st, spec), plan.NextAttempt.UTC().Format(time.RFC3339))}, true
 	}
+	return conditionState{}, false
+}
+
+// stalled is the Stalled condition when desired emails failed in a way only a human can fix, and whether
+// they did (an email that is already a member does not stall the object).
+func stalled(st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec) (conditionState, bool) {
 	desired := ledger.DesiredSet(spec)
-	var blocking, members int
+	var blocking int
 	unknown, held := false, ""
 	for _, f := range st.Failed {
 		switch {
-		case !desired[f.Email]:
-		case f.Reason == provider.ReasonAlreadyMember:
-			members++
+		case !desired[f.Email], f.Reason == provider.ReasonAlreadyMember:
 		case f.Reason == invv1.ReasonNotAllowed:
 			blocking++
 			held = cmp.Or(held, f.Message)
@@ -72,7 +87,20 @@ func conditionsFor(in ledger.PlanInput, sendDeadline time.Duration) conditionSta
 		if held != "" {
 			msg = failureCounts(st, spec) + " (see status.failed): " + held + "; they go out once the policy allows them"
 		}
-		return conditionState{Stalled: true, Reason: reason, Message: msg}
+		return conditionState{Stalled: true, Reason: reason, Message: msg}, true
+	}
+	return conditionState{}, false
+}
+
+// doneMessage says where everyone stands once nothing is left to do: invited, accepted, expired (and
+// what resends them), already members, outdated roles, and invites the policy would not allow now.
+func doneMessage(plan ledger.Plan, st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec, outside map[string]string) string {
+	desired := ledger.DesiredSet(spec)
+	members := 0
+	for _, f := range st.Failed {
+		if desired[f.Email] && f.Reason == provider.ReasonAlreadyMember {
+			members++
+		}
 	}
 	sum := ledger.Summary(st, spec)
 	msg := fmt.Sprintf("%d of %d invited, %d accepted", sum.Sent, sum.Desired, sum.Accepted)
@@ -99,7 +127,7 @@ func conditionsFor(in ledger.PlanInput, sendDeadline time.Duration) conditionSta
 	if n := sentOutside(st, outside); n > 0 {
 		msg += fmt.Sprintf("; %d invited before the provider's policy changed are outside it now (kept: a policy change never revokes)", n)
 	}
-	return conditionState{Ready: true, Reason: invv1.ReasonSucceeded, Message: msg}
+	return msg
 }
 
 // sentOutside counts the sent invites whose email the policy would not allow now.

@@ -308,11 +308,12 @@ func (w *world) inviteAndWait(name string, p invv1.ProviderType, list ...string)
 	return w.eventually(name, 30*time.Second, ready)
 }
 
-// acceptedBy waits until the named object counts n accepted invites: a refresh, due every resync, saw them.
-func (w *world) acceptedBy(name string, n int32) {
+// acceptedOnce waits until the named object counts its one invite accepted: a refresh, due every resync,
+// saw it.
+func (w *world) acceptedOnce(name string) {
 	w.t.Helper()
 	w.eventually(name, 3*testResync, func(g Gomega, o *invv1.SiteInvitation) {
-		g.Expect(o.Status.Summary.Accepted).To(Equal(n))
+		g.Expect(o.Status.Summary.Accepted).To(Equal(int32(1)))
 	})
 }
 
@@ -412,9 +413,10 @@ func (w *world) ghostProvider(keyType invv1.GhostKeyType) string {
 	return name
 }
 
-// ghostInvitation is a SiteInvitation for the fake Ghost through the provider named provider.
-func (w *world) ghostInvitation(name, provider string, emails ...string) *invv1.SiteInvitation {
-	return &invv1.SiteInvitation{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns}, Spec: invv1.SiteInvitationSpec{
-		Provider: invv1.ProviderGhost, ProviderRef: invv1.ProviderReference{Kind: invv1.ClusterInvitationProviderKind, Name: provider},
+// ghostInvitation is the SiteInvitation "blog" for the fake Ghost through the ClusterInvitationProvider
+// named ref.
+func (w *world) ghostInvitation(ref string, emails ...string) *invv1.SiteInvitation {
+	return &invv1.SiteInvitation{ObjectMeta: metav1.ObjectMeta{Name: "blog", Namespace: w.ns}, Spec: invv1.SiteInvitationSpec{
+		Provider: invv1.ProviderGhost, ProviderRef: invv1.ProviderReference{Kind: invv1.ClusterInvitationProviderKind, Name: ref},
 		Site: w.ghostURL, Roles: []string{"Author"}, Emails: emails, RemovalPolicy: invv1.RemovalPolicyKeep}}
 }

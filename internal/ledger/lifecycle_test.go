@@ -183,7 +183,7 @@ func TestResendPolicyPlansEachLapseOnceUpToTheLimit(t *testing.T) {
 }
 
 func resendEmails(p Plan) []string {
-	var out []string
+	out := make([]string, 0, len(p.Resend))
 	for _, r := range p.Resend {
 		out = append(out, r.Entry.Email)
 	}
@@ -246,7 +246,7 @@ func TestResendIntentBoundsEveryEmail(t *testing.T) {
 		if len(p.Resend) == 0 {
 			break
 		}
-		var targets []invv1.SentInvitation
+		targets := make([]invv1.SentInvitation, 0, len(p.Resend))
 		for _, r := range p.Resend {
 			targets = append(targets, r.Entry)
 		}
@@ -312,7 +312,7 @@ func TestReissueFollowsTheCapabilities(t *testing.T) {
 }
 
 func emailsOf(sent []invv1.SentInvitation) []string {
-	var out []string
+	out := make([]string, 0, len(sent))
 	for _, s := range sent {
 		out = append(out, s.Email)
 	}
@@ -321,7 +321,7 @@ func emailsOf(sent []invv1.SentInvitation) []string {
 
 func TestPreviewIsBoundedAndSaysWhatItCannotForesee(t *testing.T) {
 	t.Parallel()
-	var send []string
+	send := make([]string, 0, 12)
 	why := map[string]string{}
 	for i := range 12 {
 		e := strings.Repeat("x", i+1) + "@x.io"

@@ -136,7 +136,6 @@ func (p *Plan) lifecycle(in PlanInput, desired, inFlight map[string]bool) {
 		return
 	}
 	reissue := in.Spec.RoleChangePolicy == invv1.RoleChangeReissue && !p.HoldSends
-	policy := in.Spec.ResendPolicy
 	for _, s := range in.Status.Sent {
 		_, held := in.NotAllowed[s.Email]
 		mine := !s.Adopted || in.Spec.ManageAdoptedInvites
@@ -147,24 +146,31 @@ func (p *Plan) lifecycle(in PlanInput, desired, inFlight map[string]bool) {
 			p.Reissue = append(p.Reissue, s)
 			continue
 		}
-		live := s.State == invv1.InvitationPending || s.State == invv1.InvitationExpired
-		if s.InviteID == "" || !live {
-			continue
-		}
-		if in.ResendRequested {
-			p.Resend = append(p.Resend, Resend{Entry: s, Reason: invv1.PlanResendRequested})
-			continue
-		}
-		if policy == nil || s.State != invv1.InvitationExpired || s.ExpiresAt == nil || s.Resends >= policy.MaxResends {
-			continue // no policy, not expired, a resend under way (no expiry), or the limit reached
-		}
-		due := s.ExpiresAt.Add(afterExpiry(policy))
-		if in.Now.Before(due) {
-			p.NextResend = earliest(p.NextResend, due)
-			continue
-		}
-		p.Resend = append(p.Resend, Resend{Entry: s, Reason: invv1.PlanExpired})
+		p.resend(s, in)
 	}
+}
+
+// resend plans a resend of a live invite with a known key: on a resend request, or once spec.resendPolicy
+// says an expired one is due (NextResend keeps the earliest not due yet).
+func (p *Plan) resend(s invv1.SentInvitation, in PlanInput) {
+	live := s.State == invv1.InvitationPending || s.State == invv1.InvitationExpired
+	if s.InviteID == "" || !live {
+		return
+	}
+	if in.ResendRequested {
+		p.Resend = append(p.Resend, Resend{Entry: s, Reason: invv1.PlanResendRequested})
+		return
+	}
+	policy := in.Spec.ResendPolicy
+	if policy == nil || s.State != invv1.InvitationExpired || s.ExpiresAt == nil || s.Resends >= policy.MaxResends {
+		return // no policy, not expired, a resend under way (no expiry), or the limit reached
+	}
+	due := s.ExpiresAt.Add(afterExpiry(policy))
+	if in.Now.Before(due) {
+		p.NextResend = earliest(p.NextResend, due)
+		return
+	}
+	p.Resend = append(p.Resend, Resend{Entry: s, Reason: invv1.PlanExpired})
 }
 
 // canReissue says whether an outdated invite can be replaced: withdrawn by a revoke (its key known), or,

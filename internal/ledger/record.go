@@ -310,10 +310,10 @@ func Summary(st *invv1.SiteInvitationStatus, spec *invv1.SiteInvitationSpec) inv
 			continue
 		}
 		sum.Sent++
-		switch {
-		case s.State == invv1.InvitationAccepted:
+		switch s.State {
+		case invv1.InvitationAccepted:
 			sum.Accepted++
-		case s.State == invv1.InvitationExpired:
+		case invv1.InvitationExpired:
 			sum.Expired++
 		}
 		if s.RolesOutdated {

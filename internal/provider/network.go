@@ -16,17 +16,23 @@ type Network struct {
 	AllowedCIDRs []netip.Prefix
 }
 
+// The schemes a provider endpoint may use.
+const (
+	schemeHTTP  = "http"
+	schemeHTTPS = "https"
+)
+
 // CheckEndpoint is the one rule for every provider endpoint (a ClusterInvitationProvider's baseURL, a
 // manager flag, a Ghost site URL), applied to the parsed URL whatever its case: an absolute http(s) URL
 // with a host and no user info, query or fragment; plain http only to a loopback address.
 func CheckEndpoint(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	switch {
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "":
+	case err != nil || (u.Scheme != schemeHTTPS && u.Scheme != schemeHTTP) || u.Hostname() == "":
 		return nil, fmt.Errorf("%q must be an absolute http(s) URL", raw)
 	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return nil, fmt.Errorf("%q may not contain user info, a query or a fragment", raw)
-	case u.Scheme == "http" && !IsLoopbackHost(u.Hostname()):
+	case u.Scheme == schemeHTTP && !IsLoopbackHost(u.Hostname()):
 		return nil, fmt.Errorf("%q must use https; plain http is allowed only to a loopback address (127.0.0.0/8, [::1], localhost)", raw)
 	}
 	return u, nil
@@ -63,7 +69,7 @@ func ParseCIDRs(s string) ([]netip.Prefix, error) {
 // API below it.
 func NormalizeSite(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if err != nil || (u.Scheme != schemeHTTPS && u.Scheme != schemeHTTP) || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", fmt.Errorf("site %q must be an absolute http(s) URL without credentials, query or fragment", s)
 	}
 	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)

@@ -38,7 +38,7 @@ func runApplyCheck(c config) error {
 	}
 	objs := objects(h, c, 0, n, nil)
 	begin := time.Now()
-	if err := kubectlCreate(ctx, h, 0, objs); err != nil {
+	if err := kubectlCreate(ctx, h, objs); err != nil {
 		return err
 	}
 	kubectlSecs := time.Since(begin).Seconds()
@@ -47,7 +47,7 @@ func runApplyCheck(c config) error {
 		o.Namespace = goNamespace
 	}
 	begin = time.Now()
-	if err := create(ctx, h, createGo, 0, copies); err != nil {
+	if err := create(ctx, h, createGo, copies); err != nil {
 		return err
 	}
 	goSecs := time.Since(begin).Seconds()
@@ -108,7 +108,7 @@ func runApplyCheck(c config) error {
 	} else {
 		fmt.Printf("every one of the %d objects carries exactly what kubectl's copy carries (annotation and managedFields)\n", n)
 	}
-	err = writeResults(c, map[string]any{"objects": n, "kubectlSeconds": kubectlSecs, "benchSeconds": goSecs, "differing": len(differ),
+	err = writeResults(c, map[string]any{keyObjects: n, "kubectlSeconds": kubectlSecs, "benchSeconds": goSecs, "differing": len(differ),
 		"kubectlChunk": kubectlChunk, "kubectlParallel": kubectlParallel, "meanObjectBytes": size.mean(),
 		"meanLastAppliedBytes": annotation.meanNonZero(), "meanManagedFieldsBytes": managed.mean()})
 	if err == nil && len(differ) > 0 {
@@ -127,7 +127,7 @@ func managedFieldsOf(u unstructured.Unstructured) []managedField {
 	for _, m := range u.GetManagedFields() {
 		f := ""
 		if m.FieldsV1 != nil {
-			f = string(m.FieldsV1.Raw)
+			f = m.FieldsV1.GetRawString()
 		}
 		out = append(out, managedField{m.Manager, string(m.Operation), m.APIVersion, m.Subresource, f})
 	}

@@ -23,19 +23,19 @@ const kubectlChunk, kubectlParallel = 250, 4
 // createParallel is how many objects the bench creates at once with createGo.
 const createParallel = 16
 
-// create creates objs the way users do: objs[k] is object first+k of the run, created with
-// harness.ModeOf(first+k) (half client-side apply, half server-side apply).
-func create(ctx context.Context, h *harness.Harness, method string, first int, objs []*invv1.SiteInvitation) error {
+// create creates objs the way users do: objs[k] is created with harness.ModeOf(k) (half client-side
+// apply, half server-side apply).
+func create(ctx context.Context, h *harness.Harness, method string, objs []*invv1.SiteInvitation) error {
 	if method == createKubectl {
-		return kubectlCreate(ctx, h, first, objs)
+		return kubectlCreate(ctx, h, objs)
 	}
 	return harness.Parallel(len(objs), createParallel, func(k int) error {
-		return h.Apply(ctx, objs[k], harness.ModeOf(first+k))
+		return h.Apply(ctx, objs[k], harness.ModeOf(k))
 	})
 }
 
 // kubectlCreate applies objs with the real kubectl in chunks of one mode each.
-func kubectlCreate(ctx context.Context, h *harness.Harness, first int, objs []*invv1.SiteInvitation) error {
+func kubectlCreate(ctx context.Context, h *harness.Harness, objs []*invv1.SiteInvitation) error {
 	type chunk struct {
 		mode harness.ApplyMode
 		objs []*invv1.SiteInvitation
@@ -43,7 +43,7 @@ func kubectlCreate(ctx context.Context, h *harness.Harness, first int, objs []*i
 	var chunks []chunk
 	open := map[harness.ApplyMode]*chunk{}
 	for k, obj := range objs {
-		mode := harness.ModeOf(first + k)
+		mode := harness.ModeOf(k)
 		c := open[mode]
 		if c == nil {
 			c = &chunk{mode: mode}

@@ -100,7 +100,7 @@ func runFloor(c config, n int) (time.Duration, error) {
 	}
 	defer w.Stop()
 	created := make(chan error, 1)
-	go func() { created <- kubectlCreate(ctx, h, 0, objs) }()
+	go func() { created <- kubectlCreate(ctx, h, objs) }()
 	ready := make(chan *invv1.SiteInvitation, n)
 	go func() {
 		defer close(ready)

@@ -85,7 +85,7 @@ func runLatency(c config) error {
 			m.Stop()
 		}
 	}()
-	if err := create(ctx, h, c.create, 0, objects(h, c, 0, n, nil)); err != nil {
+	if err := create(ctx, h, c.create, objects(h, c, 0, n, nil)); err != nil {
 		return err
 	}
 	if _, err := h.WaitFor(ctx, n, harness.Settled, 250*time.Millisecond); err != nil {
@@ -126,7 +126,7 @@ func runLatency(c config) error {
 	for _, p := range []struct {
 		name string
 		t    invv1.ProviderType
-	}{{"Wix", invv1.ProviderWix}, {"WordPress.com", invv1.ProviderWordPress}} {
+	}{{providerWix, invv1.ProviderWix}, {providerWordPress, invv1.ProviderWordPress}} {
 		out = append(out, LatencyProvider{Provider: p.name, Manager: percentiles(samples[p.t]), Floor: percentiles(floor[p.t])})
 	}
 	fmt.Printf("\nlatency: create → Ready of one more object among %d Ready ones, %d runs per provider type, one at a time; %d emails each, "+
@@ -138,8 +138,7 @@ func runLatency(c config) error {
 			p.Manager.P50/p.Floor.P50, p.Manager.P99/p.Floor.P99)
 	}
 	fmt.Println("(p99 by nearest rank: with 30 runs it is the slowest run)")
-	return writeResults(c, map[string]any{"objects": n, "runs": l.runs, "emails": c.emails, "latency": c.latency.String(), "workers": c.workers,
-		"providersPerType": c.providers, "resync": c.resync.String(), "create": c.create, "providers": out})
+	return writeResults(c, map[string]any{keyObjects: n, "runs": l.runs, "providers": out})
 }
 
 // timeToReady creates obj (the bench's kubectl-equal requests, so the clock starts at the create) and

@@ -69,7 +69,8 @@ func main() {
 	flag.DurationVar(&c.profile, "profile", 0,
 		"size: take a CPU profile of this length from the start of each manager run (a heap profile is always taken once it converged).")
 	flag.StringVar(&c.create, "create", "kubectl",
-		"How objects are created: kubectl (the real kubectl apply -f, in chunks, half client-side, half --server-side) or go (the same requests from the bench; -scenario apply proves the stored objects identical).")
+		"How objects are created: kubectl (the real kubectl apply -f, in chunks, half client-side, half --server-side) "+
+			"or go (the same requests from the bench; -scenario apply proves the stored objects identical).")
 	flag.StringVar(&c.gogc, "gogc", "", "GOGC of the manager; empty leaves it unset (100), as the shipped manifests do.")
 	flag.StringVar(&c.gomemlimit, "gomemlimit", strconv.Itoa(256<<20),
 		"GOMEMLIMIT of the manager: the manifests set it from limits.memory (256Mi), which the kubelet gives in bytes; empty leaves it unset.")

@@ -106,9 +106,8 @@ func runQuota(c config) error {
 			"(at worst %.1f s early), achieved %.1f/min = %.0f%% of the provider's limit\n", p.Provider, p.Server, p.Refused,
 			float64(p.Refused)/(p.Seconds/60), p.Early, p.EarlyMaxSeconds, p.PerMinute, 100*p.ShareOfServer)
 	}
-	return writeResults(c, map[string]any{"objects": q.objects, "emails": c.emails, "workers": c.workers, "resync": c.resync.String(),
-		"latency": c.latency.String(), "burst": q.burst, "serverBurst": q.serverBurst, "warmup": q.warmup.String(), "window": q.window.String(),
-		"create": c.create, "parts": parts})
+	return writeResults(c, map[string]any{keyObjects: q.objects, "burst": q.burst, "serverBurst": q.serverBurst,
+		"warmup": q.warmup.String(), "window": q.window.String(), "parts": parts})
 }
 
 func metOrNot(ok bool) string {
@@ -140,7 +139,7 @@ func quotaPart(c config, name string, wixServer, wpServer sandbox.RateLimit) (Qu
 	}
 	defer m.Stop()
 	begin := time.Now()
-	if err := create(ctx, h, c.create, 0, objects(h, c, 0, n, nil)); err != nil {
+	if err := create(ctx, h, c.create, objects(h, c, 0, n, nil)); err != nil {
 		return part, err
 	}
 	from := begin.Add(q.warmup)
@@ -157,8 +156,8 @@ func quotaPart(c config, name string, wixServer, wpServer sandbox.RateLimit) (Qu
 		server     sandbox.RateLimit
 		objects    int
 	}{
-		{"Wix", h.Wix, h.Wix.Snapshot(), q.wixRate, wixServer, (n + 1) / 2},
-		{"WordPress.com", h.WP, h.WP.Snapshot(), q.wpRate, wpServer, n / 2},
+		{providerWix, h.Wix, h.Wix.Snapshot(), q.wixRate, wixServer, (n + 1) / 2},
+		{providerWordPress, h.WP, h.WP.Snapshot(), q.wpRate, wpServer, n / 2},
 	} {
 		log := p.store.CallLog()
 		if err := saveCallLog(c, fmt.Sprintf("quota-%d-%s", wixServer.RequestsPerMinute, p.name), log); err != nil {

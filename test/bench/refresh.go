@@ -66,7 +66,7 @@ func runRefresh(c config) error {
 	defer cancel()
 	begin := time.Now()
 	objs := objects(h, c, 0, n, nil)
-	if err := create(ctx, h, c.create, 0, objs); err != nil {
+	if err := create(ctx, h, c.create, objs); err != nil {
 		return err
 	}
 	created := time.Since(begin)
@@ -96,37 +96,9 @@ func runRefresh(c config) error {
 		return err
 	}
 
-	// One more object per provider type, created with the bench's kubectl-equal requests so that the clock
-	// starts at the create itself, not at a kubectl process's start.
-	fresh := objects(h, c, n, 2, nil)
-	wixMark, wpMark := len(h.Wix.Snapshot().Ledger), len(h.WP.Snapshot().Ledger)
-	createdAt := time.Now()
-	for k, o := range fresh {
-		if err := h.Apply(ctx, o, harness.ModeOf(n+k)); err != nil {
-			return err
-		}
-	}
-	waits := map[invv1.ProviderType]float64{invv1.ProviderWix: -1, invv1.ProviderWordPress: -1}
-	deadline := createdAt.Add(rc.newTimeout)
-	for time.Now().Before(deadline) && (waits[invv1.ProviderWix] < 0 || waits[invv1.ProviderWordPress] < 0) {
-		for _, p := range []struct {
-			t     invv1.ProviderType
-			since func(int) []sandbox.Delivery
-			mark  int
-		}{{invv1.ProviderWix, h.Wix.LedgerSince, wixMark}, {invv1.ProviderWordPress, h.WP.LedgerSince, wpMark}} {
-			if waits[p.t] >= 0 {
-				continue
-			}
-			for _, d := range p.since(p.mark) {
-				if freshEmail(fresh, p.t, d.Email) {
-					waits[p.t] = d.At.Sub(createdAt).Seconds()
-					break
-				}
-			}
-		}
-		if !sleepUntil(ctx.Done(), time.Now().Add(200*time.Millisecond)) {
-			return ctx.Err()
-		}
+	waits, err := newInviteWaits(ctx, c, h, n)
+	if err != nil {
+		return err
 	}
 
 	for name, log := range map[string][]sandbox.Call{"refresh-wix": h.Wix.CallLog(), "refresh-wordpress": h.WP.CallLog()} {
@@ -141,7 +113,7 @@ func runRefresh(c config) error {
 		log        []sandbox.Call
 		snap       sandbox.Snapshot
 		configured int
-	}{{"Wix", invv1.ProviderWix, wixLog, h.Wix.Snapshot(), q.wixRate}, {"WordPress.com", invv1.ProviderWordPress, wpLog, h.WP.Snapshot(), q.wpRate}} {
+	}{{providerWix, invv1.ProviderWix, wixLog, h.Wix.Snapshot(), q.wixRate}, {providerWordPress, invv1.ProviderWordPress, wpLog, h.WP.Snapshot(), q.wpRate}} {
 		w := window(p.log, from, to)
 		rp := RefreshProvider{Provider: p.name, Configured: p.configured * c.providers, Window: w,
 			ReadShare: w.ReadsPerMinute / float64(p.configured*c.providers), NewInviteSeconds: waits[p.t], Duplicates: len(p.snap.Duplicates)}
@@ -153,7 +125,8 @@ func runRefresh(c config) error {
 	fmt.Printf("\nrefresh: %d objects × %d emails, all pending, %d InvitationProvider per type (Wix %d/min, WordPress.com %d/min, burst %d), "+
 		"%d workers, resync %s, sandbox latency %s, %d sites per type; window %s from %s after the manager's start\n", n, c.emails,
 		c.providers, q.wixRate, q.wpRate, q.burst, c.workers, c.resync, c.latency, max(n/10, 1), rc.window, rc.warmup)
-	fmt.Printf("\n%-13s %10s %10s %8s %14s %8s %14s  %s\n", "provider", "quota/min", "reads/min", "share", "reads a minute", "writes", "new invite s", "calls in window")
+	fmt.Printf("\n%-13s %10s %10s %8s %14s %8s %14s  %s\n", "provider", "quota/min", "reads/min", "share", "reads a minute", "writes",
+		"new invite s", "calls in window")
 	for _, p := range out {
 		fmt.Printf("%-13s %10d %10.1f %7.0f%% %14v %8d %14s  %s\n", p.Provider, p.Configured, p.ReadsPerMinute, 100*p.ReadShare,
 			p.ReadsPerWindowMinute, p.Writes, seconds(p.NewInviteSeconds, rc.newTimeout), byOp(p.ByOp))
@@ -166,9 +139,8 @@ func runRefresh(c config) error {
 			100*p.ReadShare, metOrNot(p.ReadShare <= 0.2), seconds(p.NewInviteSeconds, rc.newTimeout),
 			metOrNot(p.NewInviteSeconds >= 0 && p.NewInviteSeconds <= 60))
 	}
-	return writeResults(c, map[string]any{"objects": n, "emails": c.emails, "providersPerType": c.providers, "workers": c.workers,
-		"resync": c.resync.String(), "latency": c.latency.String(), "burst": q.burst, "warmup": rc.warmup.String(), "window": rc.window.String(),
-		"create": c.create, "statusWrites": writes, "heap": heap, "peakRSSMiB": float64(m.PeakRSS()) / (1 << 20), "providers": out})
+	return writeResults(c, map[string]any{keyObjects: n, "burst": q.burst, "warmup": rc.warmup.String(), "window": rc.window.String(),
+		"statusWrites": writes, "heap": heap, "peakRSSMiB": float64(m.PeakRSS()) / (1 << 20), "providers": out})
 }
 
 // seconds prints a wait, or that it did not end within bound.
@@ -221,4 +193,41 @@ func seedPending(ctx context.Context, h *harness.Harness, obj *invv1.SiteInvitat
 	st.ObservedGeneration = obj.Generation
 	ledger.Sort(st)
 	return h.Client.Status().Update(ctx, obj)
+}
+
+// newInviteWaits creates one more object per provider type, with the bench's kubectl-equal requests so
+// that the clock starts at the create itself, not at a kubectl process's start, and returns how long each
+// waited until its first invite reached the sandbox (-1: not within the bound).
+func newInviteWaits(ctx context.Context, c config, h *harness.Harness, n int) (map[invv1.ProviderType]float64, error) {
+	fresh := objects(h, c, n, 2, nil)
+	wixMark, wpMark := len(h.Wix.Snapshot().Ledger), len(h.WP.Snapshot().Ledger)
+	createdAt := time.Now()
+	for k, o := range fresh {
+		if err := h.Apply(ctx, o, harness.ModeOf(n+k)); err != nil {
+			return nil, err
+		}
+	}
+	waits := map[invv1.ProviderType]float64{invv1.ProviderWix: -1, invv1.ProviderWordPress: -1}
+	deadline := createdAt.Add(c.refresh.newTimeout)
+	for time.Now().Before(deadline) && (waits[invv1.ProviderWix] < 0 || waits[invv1.ProviderWordPress] < 0) {
+		for _, p := range []struct {
+			t     invv1.ProviderType
+			since func(int) []sandbox.Delivery
+			mark  int
+		}{{invv1.ProviderWix, h.Wix.LedgerSince, wixMark}, {invv1.ProviderWordPress, h.WP.LedgerSince, wpMark}} {
+			if waits[p.t] >= 0 {
+				continue
+			}
+			for _, d := range p.since(p.mark) {
+				if freshEmail(fresh, p.t, d.Email) {
+					waits[p.t] = d.At.Sub(createdAt).Seconds()
+					break
+				}
+			}
+		}
+		if !sleepUntil(ctx.Done(), time.Now().Add(200*time.Millisecond)) {
+			return nil, ctx.Err()
+		}
+	}
+	return waits, nil
 }

@@ -77,8 +77,7 @@ func runSizes(c config) error {
 	missed := report(c, results)
 	fit := memoryFit(results)
 	issueTargets(results, fit)
-	if err := writeResults(c, map[string]any{"latency": c.latency.String(), "workers": c.workers, "providersPerType": c.providers,
-		"resync": c.resync.String(), "create": c.create, "results": results, "memoryFit": fit}); err != nil {
+	if err := writeResults(c, map[string]any{"results": results, "memoryFit": fit}); err != nil {
 		return err
 	}
 	if len(missed) > 0 {
@@ -127,7 +126,7 @@ func runManager(c config, n int) (Result, error) {
 	} else {
 		profiled <- nil
 	}
-	if err := create(ctx, h, c.create, 0, objects(h, c, 0, n, nil)); err != nil {
+	if err := create(ctx, h, c.create, objects(h, c, 0, n, nil)); err != nil {
 		return r, err
 	}
 	if _, err := h.WaitFor(ctx, n, harness.Settled, 250*time.Millisecond); err != nil {
@@ -204,7 +203,7 @@ func runSharded(c config, n int, r *Result) error {
 		managers = append(managers, m)
 	}
 	begin := time.Now()
-	if err := create(ctx, h, c.create, 0, objects(h, c, 0, n, func(i int) map[string]string {
+	if err := create(ctx, h, c.create, objects(h, c, 0, n, func(i int) map[string]string {
 		return map[string]string{"sharding.siteops.dev/key": []string{"a", "b"}[i%2]}
 	})); err != nil {
 		return err

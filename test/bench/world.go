@@ -162,12 +162,18 @@ func objects(h *harness.Harness, c config, first, n int, labels func(i int) map[
 	return out
 }
 
+// The provider types' names in tables and results, and the results' key for the object count.
+const providerWix, providerWordPress, keyObjects = "Wix", "WordPress.com", "objects"
+
 // writeResults writes v as the run's JSON results and prints it as the last line.
 func writeResults(c config, v map[string]any) error {
 	v["date"] = time.Now().UTC().Format(time.RFC3339)
 	v["scenario"] = c.scenario
 	v["machine"] = machine()
 	v["gogc"], v["gomemlimit"] = c.gogc, c.gomemlimit
+	// What every scenario ran with.
+	v["emails"], v["latency"], v["workers"] = c.emails, c.latency.String(), c.workers
+	v["providersPerType"], v["resync"], v["create"] = c.providers, c.resync.String(), c.create
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
