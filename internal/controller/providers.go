@@ -163,7 +163,7 @@ func (p *Providers) Get(ctx context.Context, obj client.Object) (*Handle, error)
 	e, ok := p.entries[v.Key]
 	p.mu.Unlock()
 	if ok && e.generation == obj.GetGeneration() {
-		return &Handle{Key: v.Key, Type: e.ptype, Client: e.client, SecretVersion: e.secretVersion, view: v, p: p}, nil
+		return p.handle(v, e), nil
 	}
 	return p.Load(ctx, obj)
 }
@@ -227,7 +227,12 @@ func (p *Providers) Load(ctx context.Context, obj client.Object) (*Handle, error
 		p.entries[v.Key] = next
 		e = next
 	}
-	return &Handle{Key: v.Key, Type: ptype, Client: e.client, SecretVersion: e.secretVersion, Quota: e.quota, view: v, p: p}, nil
+	return p.handle(v, e), nil
+}
+
+// handle is the one way a cached entry becomes a Handle, so a cached Get and a Load hand out the same.
+func (p *Providers) handle(v providerView, e *providerEntry) *Handle {
+	return &Handle{Key: v.Key, Type: e.ptype, Client: e.client, SecretVersion: e.secretVersion, Quota: e.quota, view: v, p: p}
 }
 
 // quotaOf is a provider object's quota, at its spec's rate limit or its type's default.

@@ -16,8 +16,8 @@ import (
 //     revoke) is waiting: sends stay ahead of refreshes. A caller asks StartRead before a background
 //     look and is told when to come back instead of holding a worker.
 //   - A 429 holds every call until its Retry-After, including calls already waiting in the bucket.
-//   - A 429 also lowers the rate (multiplicatively, at most once per second) and 429-free time raises it
-//     back towards the configured rate (by a twentieth of it per minute), so a provider whose real limit is
+//   - A 429 also lowers the rate by a quarter (at most once per second) and 429-free time raises it back
+//     towards the configured rate (by a twentieth of it per minute), so a provider whose real limit is
 //     below the configured one is used close to that real limit with few 429s.
 //
 // Safe for concurrent use. Every request waits on it through Wait (it is the clients' Waiter).
@@ -29,7 +29,8 @@ type Quota struct {
 	readShare  float64
 	burst      int
 	hold       time.Time // no request before this (a 429's Retry-After)
-	lastChange time.Time // last adaptive change of all's rate
+	lastCut    time.Time // last 429 that lowered all's rate
+	lastRaise  time.Time // last time adapt raised all's rate (or, after a cut, the cut)
 	waiting    int       // foreground requests waiting for a token
 	reading    bool      // a background look is under way
 	now        func() time.Time
@@ -90,11 +91,36 @@ func (q *Quota) Wait(ctx context.Context) error {
 	}
 	q.mu.Unlock()
 	for {
+		if err := q.waitHold(ctx); err != nil {
+			return err
+		}
+		if background {
+			if err := q.reads.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		if err := q.all.Wait(ctx); err != nil {
+			return err
+		}
+		// A 429 that came while this request waited for its token holds it too: it queues again after
+		// the hold rather than going out before the provider's Retry-After.
+		q.mu.Lock()
+		held := q.now().Before(q.hold)
+		q.mu.Unlock()
+		if !held {
+			return nil
+		}
+	}
+}
+
+// waitHold blocks until no 429's Retry-After is in force.
+func (q *Quota) waitHold(ctx context.Context) error {
+	for {
 		q.mu.Lock()
 		hold := q.hold.Sub(q.now())
 		q.mu.Unlock()
 		if hold <= 0 {
-			break
+			return nil
 		}
 		t := time.NewTimer(hold)
 		select {
@@ -104,12 +130,6 @@ func (q *Quota) Wait(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-	if background {
-		if err := q.reads.Wait(ctx); err != nil {
-			return err
-		}
-	}
-	return q.all.Wait(ctx)
 }
 
 // StartRead asks for a background look now. It is granted when no hold is in force, no foreground request
@@ -137,7 +157,7 @@ func (q *Quota) StartRead() (done func(), retryAt time.Time, ok bool) {
 }
 
 // Throttled records a 429: every request waits for retryAfter (when the provider gave one), and the rate
-// goes down by a third, at most once per second and never below one request per minute.
+// goes down by a quarter, at most once per second and never below one request per minute.
 func (q *Quota) Throttled(retryAfter time.Duration) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -145,11 +165,12 @@ func (q *Quota) Throttled(retryAfter time.Duration) {
 	if until := now.Add(retryAfter); retryAfter > 0 && until.After(q.hold) {
 		q.hold = until
 	}
-	if now.Sub(q.lastChange) < time.Second {
-		return
+	if now.Sub(q.lastCut) < time.Second {
+		return // the requests of one burst answer 429 together: one cut for all of them
 	}
-	q.all.SetLimitAt(now, max(q.all.Limit()*2/3, rate.Limit(1.0/60)))
-	q.lastChange = now
+	q.adapt() // what the 429-free time since the last change earned, then the cut
+	q.all.SetLimitAt(now, max(q.all.Limit()*3/4, rate.Limit(1.0/60)))
+	q.lastCut, q.lastRaise = now, now
 }
 
 // adapt raises the rate back towards the configured one after 429-free time. Caller holds mu.
@@ -159,12 +180,12 @@ func (q *Quota) adapt() {
 		return
 	}
 	now := q.now()
-	step := q.configured * rate.Limit(now.Sub(q.lastChange).Minutes()/20)
+	step := q.configured * rate.Limit(now.Sub(q.lastRaise).Minutes()/20)
 	if step <= 0 {
 		return
 	}
 	q.all.SetLimitAt(now, min(q.configured, cur+step))
-	q.lastChange = now
+	q.lastRaise = now
 }
 
 // Rate returns the current rate in requests per minute (below the configured one after 429s).

@@ -74,29 +74,29 @@ func TestReadShareBoundsBackgroundReads(t *testing.T) {
 }
 
 // TestThrottledHoldsAndAdapts: a 429 holds every request until its Retry-After and lowers the rate by a
-// third; 429-free minutes bring it back to the configured rate, never above.
+// quarter; 429-free minutes bring it back to the configured rate, never above.
 func TestThrottledHoldsAndAdapts(t *testing.T) {
 	t.Parallel()
 	clock := &fakeNow{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
 	q := NewQuota(120, 5, 0)
 	q.now = clock.now
 	q.Throttled(30 * time.Second)
-	if got := q.Rate(); got < 79.9 || got > 80.1 {
-		t.Fatalf("rate after a 429: %.1f/min, want 80", got)
+	if got := q.Rate(); got < 89.9 || got > 90.1 {
+		t.Fatalf("rate after a 429: %.1f/min, want 90", got)
 	}
 	if _, retryAt, ok := q.StartRead(); ok || !retryAt.Equal(clock.t.Add(30*time.Second)) {
 		t.Fatalf("a look during the hold (retry at %v)", retryAt)
 	}
 	q.Throttled(0) // a second 429 within a second does not lower the rate again
-	if got := q.Rate(); got < 79.9 || got > 80.1 {
+	if got := q.Rate(); got < 89.9 || got > 90.1 {
 		t.Fatalf("rate after a second 429 at once: %.1f/min", got)
 	}
-	clock.t = clock.t.Add(5 * time.Minute)
+	clock.t = clock.t.Add(2 * time.Minute)
 	q.mu.Lock()
 	q.adapt()
 	q.mu.Unlock()
-	if got := q.Rate(); got < 109.9 || got > 110.1 {
-		t.Fatalf("rate after five 429-free minutes: %.1f/min, want 80 + 5 × 6 = 110", got)
+	if got := q.Rate(); got < 101.9 || got > 102.1 {
+		t.Fatalf("rate after two 429-free minutes: %.1f/min, want 90 + 2 × 6 = 102", got)
 	}
 	clock.t = clock.t.Add(time.Hour)
 	q.mu.Lock()
@@ -126,5 +126,47 @@ func TestWaitHonoursTheHold(t *testing.T) {
 	}
 	if waited := time.Since(start); waited < 250*time.Millisecond {
 		t.Fatalf("a request went %v into a 300ms hold", waited)
+	}
+}
+
+// TestBusyQuotaStillSlowsDown: requests every few hundred milliseconds between two 429s (each asks the
+// quota to raise its rate) do not stop the second 429 from lowering it again.
+func TestBusyQuotaStillSlowsDown(t *testing.T) {
+	t.Parallel()
+	clock := &fakeNow{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	q := NewQuota(120, 5, 0)
+	q.now = clock.now
+	q.Throttled(0)
+	for range 10 {
+		clock.t = clock.t.Add(200 * time.Millisecond)
+		q.mu.Lock()
+		q.adapt() // what every Wait does
+		q.mu.Unlock()
+	}
+	q.Throttled(0)
+	// 90 after the first cut, 90.2 after two 429-free seconds, three quarters of that after the second.
+	if got := q.Rate(); got < 67.5 || got > 67.8 {
+		t.Fatalf("rate after two 429s two seconds apart: %.2f/min, want 67.65", got)
+	}
+}
+
+// TestQueuedRequestWaitsForALaterHold: a request already waiting for its token when a 429 arrives does
+// not go out before the 429's Retry-After.
+func TestQueuedRequestWaitsForALaterHold(t *testing.T) {
+	t.Parallel()
+	q := NewQuota(60, 1, 0)
+	if err := q.Wait(context.Background()); err != nil { // the only token: the next is a second away
+		t.Fatal(err)
+	}
+	released := make(chan time.Time, 1)
+	go func() {
+		_ = q.Wait(context.Background())
+		released <- time.Now()
+	}()
+	time.Sleep(100 * time.Millisecond) // the request above is waiting in the bucket now
+	holdEnd := time.Now().Add(1500 * time.Millisecond)
+	q.Throttled(1500 * time.Millisecond)
+	if at := <-released; at.Before(holdEnd) {
+		t.Fatalf("a queued request went out %v before the Retry-After", holdEnd.Sub(at))
 	}
 }
