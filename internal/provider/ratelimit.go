@@ -16,9 +16,12 @@ import (
 //     revoke) is waiting: sends stay ahead of refreshes. A caller asks StartRead before a background
 //     look and is told when to come back instead of holding a worker.
 //   - A 429 holds every call until its Retry-After, including calls already waiting in the bucket.
-//   - A 429 also lowers the rate by a quarter (at most once per second) and 429-free time raises it back
-//     towards the configured rate (by a twentieth of it per minute), so a provider whose real limit is
-//     below the configured one is used close to that real limit with few 429s.
+//   - A 429 that follows another within a minute (but not within the same second: the requests of one
+//     burst answer 429 together) lowers the rate by a quarter, and 429-free time raises it back towards
+//     the configured rate (by a twentieth of it per minute), so a provider whose real limit is below the
+//     configured one is used close to that real limit with few 429s. An isolated 429 only holds: when
+//     the configured rate is the provider's own, the two buckets' clocks differ and the provider refuses
+//     a request now and then; slowing down for it would leave a quarter of the quota unused for minutes.
 //
 // Safe for concurrent use. Every request waits on it through Wait (it is the clients' Waiter).
 type Quota struct {
@@ -29,8 +32,9 @@ type Quota struct {
 	readShare  float64
 	burst      int
 	hold       time.Time // no request before this (a 429's Retry-After)
-	lastCut    time.Time // last 429 that lowered all's rate
-	lastRaise  time.Time // last time adapt raised all's rate (or, after a cut, the cut)
+	last429    time.Time // the last 429
+	lastCut    time.Time // the last 429 that lowered all's rate
+	lastRaise  time.Time // the last time adapt raised all's rate (or, after a cut, the cut)
 	waiting    int       // foreground requests waiting for a token
 	reading    bool      // a background look is under way
 	now        func() time.Time
@@ -156,8 +160,9 @@ func (q *Quota) StartRead() (done func(), retryAt time.Time, ok bool) {
 	return func() { q.mu.Lock(); q.reading = false; q.mu.Unlock() }, time.Time{}, true
 }
 
-// Throttled records a 429: every request waits for retryAfter (when the provider gave one), and the rate
-// goes down by a quarter, at most once per second and never below one request per minute.
+// Throttled records a 429: every request waits for retryAfter (when the provider gave one); when another
+// 429 came less than a minute before, the rate goes down by a quarter, at most once per second and never
+// below one request per minute.
 func (q *Quota) Throttled(retryAfter time.Duration) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -165,8 +170,10 @@ func (q *Quota) Throttled(retryAfter time.Duration) {
 	if until := now.Add(retryAfter); retryAfter > 0 && until.After(q.hold) {
 		q.hold = until
 	}
-	if now.Sub(q.lastCut) < time.Second {
-		return // the requests of one burst answer 429 together: one cut for all of them
+	isolated := now.Sub(q.last429) > time.Minute
+	q.last429 = now
+	if isolated || now.Sub(q.lastCut) < time.Second {
+		return // a lone 429 only holds; the requests of one burst answer 429 together: one cut for all
 	}
 	q.adapt() // what the 429-free time since the last change earned, then the cut
 	q.all.SetLimitAt(now, max(q.all.Limit()*3/4, rate.Limit(1.0/60)))

@@ -73,13 +73,18 @@ func TestReadShareBoundsBackgroundReads(t *testing.T) {
 	}
 }
 
-// TestThrottledHoldsAndAdapts: a 429 holds every request until its Retry-After and lowers the rate by a
-// quarter; 429-free minutes bring it back to the configured rate, never above.
+// TestThrottledHoldsAndAdapts: a 429 holds every request until its Retry-After; a second one within a
+// minute lowers the rate by a quarter; 429-free minutes bring it back to the configured rate, never above.
 func TestThrottledHoldsAndAdapts(t *testing.T) {
 	t.Parallel()
 	clock := &fakeNow{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
 	q := NewQuota(120, 5, 0)
 	q.now = clock.now
+	q.Throttled(0)
+	if got := q.Rate(); got != 120 {
+		t.Fatalf("a lone 429 lowered the rate to %.1f/min", got)
+	}
+	clock.t = clock.t.Add(10 * time.Second)
 	q.Throttled(30 * time.Second)
 	if got := q.Rate(); got < 89.9 || got > 90.1 {
 		t.Fatalf("rate after a 429: %.1f/min, want 90", got)
@@ -137,6 +142,8 @@ func TestBusyQuotaStillSlowsDown(t *testing.T) {
 	q := NewQuota(120, 5, 0)
 	q.now = clock.now
 	q.Throttled(0)
+	clock.t = clock.t.Add(2 * time.Second)
+	q.Throttled(0) // the second 429 within a minute: the first cut
 	for range 10 {
 		clock.t = clock.t.Add(200 * time.Millisecond)
 		q.mu.Lock()
