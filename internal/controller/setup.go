@@ -3,6 +3,7 @@ package controller
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -98,10 +99,14 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // reads — managedFields, and kubectl's last-applied annotation, a second copy of the spec (for a
 // SiteInvitation of 500 emails, about 130 KiB). The operator writes only status (through the status
 // subresource, which ignores metadata) and patches finalizers, so nothing it writes depends on them.
+// A SiteInvitation is also compacted (compactForCache).
 func TrimForCache(obj any) (any, error) {
 	o, ok := obj.(metav1.Object)
 	if !ok {
 		return obj, nil
+	}
+	if si, ok := obj.(*invv1.SiteInvitation); ok {
+		compactForCache(si)
 	}
 	o.SetManagedFields(nil)
 	if ann := o.GetAnnotations(); ann != nil {
@@ -114,4 +119,56 @@ func TrimForCache(obj any) (any, error) {
 		}
 	}
 	return obj, nil
+}
+
+// compactForCache makes a decoded SiteInvitation smaller without changing a value: the JSON decoder
+// grows every list by doubling (20 sent entries get room for 32), and allocates every string again. The
+// lists are cut to their length; a sent entry's email is the spec's own string, its roles the spec's
+// roles when equal, and its state one of the API's constants. Cached objects are never written (readers
+// get deep copies), so sharing is safe.
+func compactForCache(si *invv1.SiteInvitation) {
+	si.Spec.Emails = cloneTight(si.Spec.Emails)
+	spec := make(map[string]string, len(si.Spec.Emails))
+	for _, e := range si.Spec.Emails {
+		spec[e] = e
+	}
+	st := &si.Status
+	st.Sent = cloneTight(st.Sent)
+	for i := range st.Sent {
+		s := &st.Sent[i]
+		if e, ok := spec[s.Email]; ok {
+			s.Email = e
+		}
+		if slices.Equal(s.Roles, si.Spec.Roles) {
+			s.Roles = si.Spec.Roles
+		}
+		switch s.State {
+		case invv1.InvitationPending:
+			s.State = invv1.InvitationPending
+		case invv1.InvitationAccepted:
+			s.State = invv1.InvitationAccepted
+		case invv1.InvitationExpired:
+			s.State = invv1.InvitationExpired
+		case invv1.InvitationRevoked:
+			s.State = invv1.InvitationRevoked
+		}
+	}
+	st.Failed = cloneTight(st.Failed)
+	for i := range st.Failed {
+		if e, ok := spec[st.Failed[i].Email]; ok {
+			st.Failed[i].Email = e
+		}
+	}
+	st.Conditions = cloneTight(st.Conditions)
+}
+
+// cloneTight returns s in an array of exactly its length when the decoder left spare room, else s (an
+// empty list stays empty, not nil: status comparisons see no change).
+func cloneTight[S ~[]E, E any](s S) S {
+	if cap(s) == len(s) || len(s) == 0 {
+		return s
+	}
+	out := make(S, len(s))
+	copy(out, s)
+	return out
 }
