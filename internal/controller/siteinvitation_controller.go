@@ -212,6 +212,14 @@ func (r *SiteInvitationReconciler) reconcile(ctx context.Context, p *pass) (ctrl
 	if msg := p.h.Rejected(); msg != "" {
 		return r.writeStatusAndRequeue(ctx, p.obj, p.st, *credentialRejected(msg), ledger.Expire(p.st, r.now()))
 	}
+	done, ok := r.startPass(p)
+	if !ok {
+		// The provider's bucket is empty and other passes already wait on it: this one waits for its
+		// turn without a worker (woken when a pass ends; the requeue is a fallback).
+		return r.writeStatusAndRequeue(ctx, p.obj, p.st, p.conditions(r.now(), r.SendDeadline),
+			r.now().Add(jittered(passRetry, random(r.Rand))))
+	}
+	defer done()
 	var (
 		cond *conditionState
 		wake time.Time
@@ -238,6 +246,23 @@ func (r *SiteInvitationReconciler) reconcile(ctx context.Context, p *pass) (ctrl
 		cond = &c
 	}
 	return r.writeStatusAndRequeue(ctx, p.obj, p.st, *cond, wake)
+}
+
+// passRetry is when a pass turned away by the provider's quota comes back if no ending pass woke it.
+const passRetry = time.Minute
+
+// startPass takes the provider's permission for a pass that has provider calls to make (provider.Quota's
+// StartPass); a pass without any (nothing planned, nothing in flight) needs none.
+func (r *SiteInvitationReconciler) startPass(p *pass) (func(), bool) {
+	if p.h.Quota == nil {
+		return func() {}, true
+	}
+	plan := ledger.Compute(p.planInput(r.now()))
+	if p.st.InFlight == nil && len(plan.Send)+len(plan.Revoke)+len(plan.NeedKeys)+len(plan.Reissue)+len(plan.Resend) == 0 {
+		return func() {}, true
+	}
+	key := client.ObjectKeyFromObject(p.obj)
+	return p.h.Quota.StartPass(key.String(), func() { r.wakeSiblings([]client.ObjectKey{key}) })
 }
 
 // gate stops a step before a provider call when the provider refused its credential meanwhile or asked to

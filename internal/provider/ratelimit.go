@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,6 +17,10 @@ import (
 //     revoke) is waiting: sends stay ahead of refreshes. A caller asks StartRead before a background
 //     look and is told when to come back instead of holding a worker.
 //   - A 429 holds every call until its Retry-After, including calls already waiting in the bucket.
+//   - While the bucket is empty, at most MaxWaitingPasses passes (a SiteInvitation's sends, revocations
+//     and resends in one reconcile) wait on it at once; others are turned away (StartPass) and woken when
+//     one ends. A pass holds a worker while it waits for its tokens, so without this the objects of the
+//     busiest provider would take every worker and leave another provider's quota unused.
 //   - A 429 that follows another within a minute (but not within the same second: the requests of one
 //     burst answer 429 together) lowers the rate by a quarter, and 429-free time raises it back towards
 //     the configured rate (by a twentieth of it per minute), so a provider whose real limit is below the
@@ -37,8 +42,20 @@ type Quota struct {
 	lastRaise  time.Time // the last time adapt raised all's rate (or, after a cut, the cut)
 	waiting    int       // foreground requests waiting for a token
 	reading    bool      // a background look is under way
+	passes     int       // passes under way (StartPass)
+	parked     []parked  // passes turned away, oldest first, one per key
 	now        func() time.Time
 }
+
+// parked is a pass turned away by StartPass: its object's key and what wakes it.
+type parked struct {
+	key  string
+	wake func()
+}
+
+// MaxWaitingPasses is how many passes may wait on an empty bucket at once: two keep it busy (one sends
+// while the other writes its status), more only hold workers that another provider could use.
+const MaxWaitingPasses = 2
 
 // DefaultReadShare is the share of a provider's rate that background reads may use.
 const DefaultReadShare = 0.2
@@ -158,6 +175,39 @@ func (q *Quota) StartRead() (done func(), retryAt time.Time, ok bool) {
 	}
 	q.reading = true
 	return func() { q.mu.Lock(); q.reading = false; q.mu.Unlock() }, time.Time{}, true
+}
+
+// StartPass asks to start a pass that makes foreground calls, for the object key. It is granted while the
+// bucket has a token or fewer than MaxWaitingPasses passes are under way; then done must be called when
+// the pass ends. Otherwise the pass is parked, and wake (which must not block) is called when its turn
+// comes: the oldest parked pass is woken each time a pass ends.
+func (q *Quota) StartPass(key string, wake func()) (done func(), ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.passes >= MaxWaitingPasses && q.all.TokensAt(q.now()) < 1 {
+		if !slices.ContainsFunc(q.parked, func(p parked) bool { return p.key == key }) {
+			q.parked = append(q.parked, parked{key, wake})
+		}
+		return nil, false
+	}
+	q.passes++
+	var once sync.Once
+	return func() { once.Do(q.endPass) }, true
+}
+
+// endPass ends a pass and wakes the oldest parked one.
+func (q *Quota) endPass() {
+	q.mu.Lock()
+	q.passes--
+	var next *parked
+	if len(q.parked) > 0 {
+		next = &q.parked[0]
+		q.parked = q.parked[1:]
+	}
+	q.mu.Unlock()
+	if next != nil && next.wake != nil {
+		next.wake()
+	}
 }
 
 // Throttled records a 429: every request waits for retryAfter (when the provider gave one); when another

@@ -177,3 +177,45 @@ func TestQueuedRequestWaitsForALaterHold(t *testing.T) {
 		t.Fatalf("a queued request went out %v before the Retry-After", holdEnd.Sub(at))
 	}
 }
+
+// TestPassesWaitTheirTurnOnAnEmptyBucket: while the bucket has tokens every pass starts; once it is
+// empty, only MaxWaitingPasses do, the others are parked once each and woken in order as passes end.
+func TestPassesWaitTheirTurnOnAnEmptyBucket(t *testing.T) {
+	t.Parallel()
+	clock := &fakeNow{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	q := NewQuota(60, 3, 0)
+	q.now = clock.now
+	var dones []func()
+	for i := range 3 { // three tokens: three passes start although the cap is two
+		done, ok := q.StartPass(string(rune('a'+i)), nil)
+		if !ok {
+			t.Fatalf("pass %d refused with tokens in the bucket", i)
+		}
+		dones = append(dones, done)
+	}
+	q.mu.Lock()
+	q.all.AllowN(clock.t, 3) // the three passes took the tokens
+	q.mu.Unlock()
+	var woken []string
+	for _, k := range []string{"x", "y", "x"} {
+		if _, ok := q.StartPass(k, func() { woken = append(woken, k) }); ok {
+			t.Fatalf("pass %s started on an empty bucket with %d passes under way", k, MaxWaitingPasses+1)
+		}
+	}
+	dones[0]()
+	dones[0]() // done twice counts once
+	if len(woken) != 1 || woken[0] != "x" {
+		t.Fatalf("woken %v after one pass ended, want [x] (parked first, once)", woken)
+	}
+	if _, ok := q.StartPass("x", nil); ok {
+		t.Fatal("a third pass started on an empty bucket")
+	}
+	dones[1]()
+	if len(woken) != 2 || woken[1] != "y" {
+		t.Fatalf("woken %v, want [x y]", woken)
+	}
+	clock.t = clock.t.Add(2 * time.Second) // tokens again: anyone starts
+	if _, ok := q.StartPass("z", nil); !ok {
+		t.Fatal("a pass refused with a token in the bucket")
+	}
+}
