@@ -72,8 +72,8 @@ func main() {
 		"How objects are created: kubectl (the real kubectl apply -f, in chunks, half client-side, half --server-side) "+
 			"or go (the same requests from the bench; -scenario apply proves the stored objects identical).")
 	flag.StringVar(&c.gogc, "gogc", "", "GOGC of the manager; empty leaves it unset (100), as the shipped manifests do.")
-	flag.StringVar(&c.gomemlimit, "gomemlimit", strconv.Itoa(256<<20),
-		"GOMEMLIMIT of the manager: the manifests set it from limits.memory (256Mi), which the kubelet gives in bytes; empty leaves it unset.")
+	flag.StringVar(&c.gomemlimit, "gomemlimit", strconv.Itoa(384<<20),
+		"GOMEMLIMIT of the manager: the manifests set it from limits.memory (384Mi), which the kubelet gives in bytes; empty leaves it unset.")
 	flag.StringVar(&c.managerLogLevel, "manager-log-level", "error", "The manager's --zap-log-level (its log is beside -out).")
 	flag.IntVar(&c.memProfileRate, "memprofilerate", 0,
 		"The manager's heap profile sampling rate in bytes (GODEBUG=memprofilerate); 0 keeps Go's 512 KiB, too coarse for a top 10 of a small heap.")
