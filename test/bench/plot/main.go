@@ -46,8 +46,8 @@ func svg(date string, rs []result) string {
 	maxN, maxT, maxM := 0.0, 0.0, 0.0
 	for _, r := range rs {
 		maxN = max(maxN, float64(r.Objects))
-		maxT = max(maxT, r.ConvergeSeconds, r.FloorSeconds)
-		maxM = max(maxM, r.PeakRSSMiB, 128)
+		maxT = max(maxT, r.ConvergeSeconds, timeTarget*r.FloorSeconds)
+		maxM = max(maxM, r.PeakRSSMiB, memoryTarget(r.Objects))
 	}
 	x := func(n int) float64 { return left + float64(n)/maxN*(w-left-right) }
 	yT := func(t float64) float64 { return h - bottom - t/maxT*(h-top-bottom) }
@@ -81,13 +81,37 @@ func svg(date string, rs []result) string {
 	s.WriteString(line("#1f77b4", func(r result) (float64, float64) { return x(r.Objects), yT(r.ConvergeSeconds) }))
 	s.WriteString(line("#7f7f7f", func(r result) (float64, float64) { return x(r.Objects), yT(r.FloorSeconds) }))
 	s.WriteString(line("#d62728", func(r result) (float64, float64) { return x(r.Objects), yM(r.PeakRSSMiB) }))
-	fmt.Fprintf(&s, `<line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" stroke="#d62728" stroke-dasharray="4 4"/>`, left, yM(128), w-right, yM(128))
-	legend := []struct{ color, text string }{{"#1f77b4", "manager: time until all Ready"}, {"#7f7f7f", "floor: plain client, same work"},
-		{"#d62728", "manager peak RSS (right axis); dashed: 128 MiB target"}}
+	s.WriteString(dashed(line("#7f7f7f", func(r result) (float64, float64) { return x(r.Objects), yT(timeTarget * r.FloorSeconds) })))
+	s.WriteString(dashed(line("#d62728", func(r result) (float64, float64) { return x(r.Objects), yM(memoryTarget(r.Objects)) })))
+	legend := []struct{ color, text string }{{"#1f77b4", "manager: time until all Ready"},
+		{"#7f7f7f", "floor: plain client, same work; dashed: 1.3x the floor (target)"},
+		{"#d62728", "manager peak RSS (right axis); dashed: the memory target"}}
 	for i, l := range legend {
 		fmt.Fprintf(&s, `<rect x="%.0f" y="%.0f" width="12" height="3" fill="%s"/><text x="%.0f" y="%.0f">%s</text>`,
 			left+10, top+10+float64(i)*16, l.color, left+28, top+14+float64(i)*16, l.text)
 	}
 	s.WriteString(`</svg>`)
 	return s.String()
+}
+
+// The targets drawn dashed: time within 1.3x the floor; memory at most 40 MiB at 100 objects, 64 MiB at
+// 1,000, and 10 KiB per object beyond.
+const timeTarget = 1.3
+
+func memoryTarget(n int) float64 {
+	switch {
+	case n <= 100:
+		return 40
+	case n <= 1000:
+		return 40 + float64(n-100)*24/900
+	}
+	return 64 + float64(n-1000)*10/1024
+}
+
+// dashed makes a polyline drawn by line dashed, without its dots.
+func dashed(l string) string {
+	if i := strings.Index(l, "<circle"); i >= 0 {
+		l = l[:i]
+	}
+	return strings.Replace(l, `stroke-width="2"`, `stroke-width="1" stroke-dasharray="4 4"`, 1)
 }
