@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -26,13 +25,11 @@ const goNamespace = "load-go"
 // same, so that runs creating objects the bench's way measure what users' objects cost.
 func runApplyCheck(c config) error {
 	n := c.sizes[0]
-	h, err := start(c, n, harness.Options{})
+	h, ctx, stop, err := start(c, n, harness.Options{})
 	if err != nil {
 		return err
 	}
-	defer h.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
+	defer stop()
 	if err := h.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: goNamespace}}); err != nil {
 		return err
 	}

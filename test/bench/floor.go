@@ -71,17 +71,15 @@ func floorWork(ctx context.Context, h *harness.Harness, clients map[invv1.Provid
 // as the manager does; with -create go each worker creates its object (the exact requests of kubectl
 // apply) and goes on with it.
 func runFloor(c config, n int) (time.Duration, error) {
-	h, err := start(c, n, harness.Options{})
+	h, ctx, stop, err := start(c, n, harness.Options{})
 	if err != nil {
 		return 0, err
 	}
-	defer h.Stop()
+	defer stop()
 	clients, err := floorClients(h)
 	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
 	objs := objects(h, c, 0, n, nil)
 	begin := time.Now()
 	if c.create == createGo {

@@ -68,13 +68,11 @@ type LatencyProvider struct {
 // call, the outcome write), timed the same way, in the same cluster.
 func runLatency(c config) error {
 	l, n := c.lat, c.lat.objects
-	h, err := start(c, n, harness.Options{})
+	h, ctx, stop, err := start(c, n, harness.Options{})
 	if err != nil {
 		return err
 	}
-	defer h.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
+	defer stop()
 	m, err := startManager(ctx, c, h, "manager-latency.log")
 	if err != nil {
 		return err

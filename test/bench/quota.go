@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -122,7 +121,7 @@ func metOrNot(ok bool) string {
 func quotaPart(c config, name string, wixServer, wpServer sandbox.RateLimit) (QuotaPart, error) {
 	q, n := c.quota, c.quota.objects
 	part := QuotaPart{Name: name}
-	h, err := start(c, n, harness.Options{
+	h, ctx, stop, err := start(c, n, harness.Options{
 		WixRate:       &invv1.RateLimit{RequestsPerMinute: int32(q.wixRate), Burst: int32(q.burst)},
 		WordPressRate: &invv1.RateLimit{RequestsPerMinute: int32(q.wpRate), Burst: int32(q.burst)},
 		WixLimit:      wixServer, WordPressLimit: wpServer,
@@ -130,9 +129,7 @@ func quotaPart(c config, name string, wixServer, wpServer sandbox.RateLimit) (Qu
 	if err != nil {
 		return part, err
 	}
-	defer h.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
+	defer stop()
 	m, err := startManager(ctx, c, h, fmt.Sprintf("manager-quota-%d.log", wixServer.RequestsPerMinute))
 	if err != nil {
 		return part, err

@@ -54,16 +54,14 @@ type RefreshProvider struct {
 // provider.
 func runRefresh(c config) error {
 	rc, q, n := c.refresh, c.quota, c.refresh.objects
-	h, err := start(c, n, harness.Options{
+	h, ctx, stop, err := start(c, n, harness.Options{
 		WixRate:       &invv1.RateLimit{RequestsPerMinute: int32(q.wixRate), Burst: int32(q.burst)},
 		WordPressRate: &invv1.RateLimit{RequestsPerMinute: int32(q.wpRate), Burst: int32(q.burst)},
 	})
 	if err != nil {
 		return err
 	}
-	defer h.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
+	defer stop()
 	begin := time.Now()
 	objs := objects(h, c, 0, n, nil)
 	if err := create(ctx, h, c.create, objs); err != nil {

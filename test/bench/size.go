@@ -103,13 +103,11 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func runManager(c config, n int) (Result, error) {
 	r := Result{Objects: n, Emails: c.emails}
-	h, err := start(c, n, harness.Options{})
+	h, ctx, stop, err := start(c, n, harness.Options{})
 	if err != nil {
 		return r, err
 	}
-	defer h.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
+	defer stop()
 	m, err := startManager(ctx, c, h, fmt.Sprintf("manager-%d.log", n))
 	if err != nil {
 		return r, err
@@ -186,13 +184,11 @@ func runManager(c config, n int) (Result, error) {
 }
 
 func runSharded(c config, n int, r *Result) error {
-	h, err := start(c, n, harness.Options{})
+	h, ctx, stop, err := start(c, n, harness.Options{})
 	if err != nil {
 		return err
 	}
-	defer h.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
+	defer stop()
 	var managers []*runningManager
 	for _, shard := range []string{"a", "b"} {
 		m, err := startManager(ctx, c, h, fmt.Sprintf("manager-shard-%s.log", shard), "--watch-label-selector=sharding.siteops.dev/key="+shard)

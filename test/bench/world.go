@@ -20,19 +20,21 @@ import (
 )
 
 // start brings up a fresh control plane and sandboxes (sites for n objects), with o's limits, and the
-// namespace, Secrets and provider objects.
-func start(c config, n int, o harness.Options) (*harness.Harness, error) {
+// namespace, Secrets and provider objects; the context bounds the run, and stop ends it.
+func start(c config, n int, o harness.Options) (*harness.Harness, context.Context, func(), error) {
 	o.Sites, o.Latency = max(n/10, 1), c.latency
 	o.ManagerEnv = c.managerEnv()
 	h, err := harness.Start(o)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := h.Setup(context.Background(), c.providers); err != nil {
 		h.Stop()
-		return nil, err
+		return nil, nil, nil, err
 	}
-	return h, nil
+	// The run's bound: everything it does stops at c.timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	return h, ctx, func() { cancel(); h.Stop() }, nil
 }
 
 // managerEnv is the collector settings the shipped manifests give the manager: GOMEMLIMIT from the
