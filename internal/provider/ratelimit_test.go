@@ -185,7 +185,7 @@ func TestPassesWaitTheirTurnOnAnEmptyBucket(t *testing.T) {
 	clock := &fakeNow{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
 	q := NewQuota(60, 3, 0)
 	q.now = clock.now
-	var dones []func()
+	dones := make([]func(), 0, 3)
 	for i := range 3 { // three tokens: three passes start although the cap is two
 		done, ok := q.StartPass(string(rune('a'+i)), nil)
 		if !ok {
