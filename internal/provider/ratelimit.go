@@ -78,13 +78,16 @@ func (q *Quota) configure(perMinute, burst int, readShare float64) {
 	}
 	if q.all == nil {
 		q.all = rate.NewLimiter(limit, burst)
-		q.reads = rate.NewLimiter(limit*rate.Limit(readShare), 1)
+		// The read share has the same burst, so one look's few requests (a listing, a member search per
+		// email) go out together; over time reads stay within the share.
+		q.reads = rate.NewLimiter(limit*rate.Limit(readShare), burst)
 	} else {
 		// Re-tuned in place, so requests already waiting keep their place; the adaptive rate starts again
 		// from the new configuration.
 		q.all.SetLimit(limit)
 		q.all.SetBurst(burst)
 		q.reads.SetLimit(limit * rate.Limit(readShare))
+		q.reads.SetBurst(burst)
 	}
 	q.configured, q.burst, q.readShare = limit, burst, readShare
 }

@@ -52,9 +52,9 @@ func TestBackgroundReadsYieldToSends(t *testing.T) {
 // look has taken the share's token, the next look is told to come back when the share refills.
 func TestReadShareBoundsBackgroundReads(t *testing.T) {
 	t.Parallel()
-	q := NewQuota(600, 100, 0.1) // 10/s, background 1/s
+	q := NewQuota(6000, 1, 0.01) // 100/s, background 1/s, bursts of one
 	if got := float64(q.reads.Limit()) * 60; got < 59.9 || got > 60.1 {
-		t.Fatalf("read share %.1f/min, want 10%% of 600", got)
+		t.Fatalf("read share %.1f/min, want 1%% of 6000", got)
 	}
 	if err := q.Wait(Background(context.Background())); err != nil {
 		t.Fatal(err)
@@ -217,5 +217,24 @@ func TestPassesWaitTheirTurnOnAnEmptyBucket(t *testing.T) {
 	clock.t = clock.t.Add(2 * time.Second) // tokens again: anyone starts
 	if _, ok := q.StartPass("z", nil); !ok {
 		t.Fatal("a pass refused with a token in the bucket")
+	}
+}
+
+// TestALookGoesOutTogether: the read share has the provider's burst, so a look's few requests do not
+// each wait for the share to refill.
+func TestALookGoesOutTogether(t *testing.T) {
+	t.Parallel()
+	q := NewQuota(60, 5, 0.2) // reads 12/min: one every 5 s once the burst is spent
+	done, _, ok := q.StartRead()
+	if !ok {
+		t.Fatal("an idle quota refuses a look")
+	}
+	defer done()
+	ctx, cancel := context.WithTimeout(Background(context.Background()), time.Second)
+	defer cancel()
+	for i := range 3 { // a WordPress.com look: a listing and two member searches
+		if err := q.Wait(ctx); err != nil {
+			t.Fatalf("request %d of one look waited for the read share to refill: %v", i, err)
+		}
 	}
 }
