@@ -73,6 +73,17 @@ func (c *cluster) list(ctx context.Context, everywhereByDefault bool) ([]object,
 	return out, nil
 }
 
+// named connects and reads the named SiteInvitation of the namespace: what every one-object command
+// starts with.
+func (o *options) named(ctx context.Context, name string) (*cluster, object, error) {
+	c, err := o.cluster()
+	if err != nil {
+		return nil, object{}, err
+	}
+	obj, err := c.get(ctx, name)
+	return c, obj, err
+}
+
 // get returns the named SiteInvitation of the namespace.
 func (c *cluster) get(ctx context.Context, name string) (object, error) {
 	u := &unstructured.Unstructured{}

@@ -48,11 +48,7 @@ func newNudgeCommand(o *options, n nudge) *cobra.Command {
 		Example: "  kubectl invitations " + n.verb + " -n marketing blog-authors --timeout 5m",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.cluster()
-			if err != nil {
-				return err
-			}
-			obj, err := c.get(cmd.Context(), args[0])
+			c, obj, err := o.named(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

@@ -20,11 +20,7 @@ func newPlanCommand(o *options) *cobra.Command {
 			"  kubectl invitations plan -n marketing blog-authors",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.cluster()
-			if err != nil {
-				return err
-			}
-			obj, err := c.get(cmd.Context(), args[0])
+			_, obj, err := o.named(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
